@@ -1,0 +1,35 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+GO      ?= go
+BIN     := bin/stack
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+# Debian packages the tests, the demo and the benchmarks use.
+DEB_PACKAGES := busybox-static mmdebstrap docker-registry iproute2 nftables \
+	redis-tools apache2-utils python3 curl ca-certificates procps psmisc kmod
+
+.PHONY: build test demo deps vet bench clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/stack
+
+vet:
+	$(GO) vet ./...
+
+# The whole suite: unit tests, root integration tests on the real kernel and
+# end-to-end tests that drive the built binary.
+test: build vet
+	STACK_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 80m ./...
+
+deps:
+	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get install)"; exit 1; fi
+	DEBIAN_FRONTEND=noninteractive apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEB_PACKAGES)
+
+demo: deps build
+	./examples/flask-redis/demo.sh
+
+bench: build
+	./bench/run.sh
+
+clean:
+	rm -rf bin

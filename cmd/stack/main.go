@@ -1,0 +1,16 @@
+// Command stack is a declarative multi-container orchestrator: it reads a
+// Compose-format stack file and runs the containers it describes with its own
+// container runtime, bridge networking and embedded DNS.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if err := newRootCommand().Execute(); err != nil {
+		fmt.Fprintf(os.Stderr, "stack: %v\n", err)
+		os.Exit(exitCode(err))
+	}
+}

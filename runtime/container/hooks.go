@@ -50,8 +50,8 @@ type HostEntry struct {
 
 // Interface is what a NetworkHook set up inside the container.
 type Interface struct {
-	Name    string       // eth0, eth1, ...
-	Network string       // the attachment's network
+	Name    string // eth0, eth1, ...
+	Network string // the attachment's network
 	Addrs   []netip.Prefix
 	Gateway netip.Addr
 	MAC     string

@@ -11,7 +11,7 @@ sources=()
 for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
   [ -s "$f" ] && sources+=("$f")
 done
-args=(--variant=apt --quiet)
+args=(--variant=apt --format=tar --quiet)
 [ -n "$include" ] && args+=(--include="$include")
 mmdebstrap "${args[@]}" "$suite" "$out.tmp" "${sources[@]}"
 mv "$out.tmp" "$out"

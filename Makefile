@@ -5,7 +5,8 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 # Debian packages the tests, the demo and the benchmarks use.
 DEB_PACKAGES := busybox-static mmdebstrap docker-registry iproute2 nftables \
-	redis-tools apache2-utils python3 curl ca-certificates procps psmisc kmod
+	redis-tools apache2-utils python3 curl ca-certificates procps psmisc kmod \
+	docker.io
 
 .PHONY: build test demo deps vet bench clean
 

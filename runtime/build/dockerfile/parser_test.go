@@ -15,7 +15,7 @@ func TestParse(t *testing.T) {
 	}{
 		{
 			name: "continuations and comments",
-			in: "FROM busybox AS base\n\n# a comment\nRUN echo a \\\n  # inside\n\n  && echo b\nCMD [\"sh\", \"-c\", \"x\"]\n",
+			in:   "FROM busybox AS base\n\n# a comment\nRUN echo a \\\n  # inside\n\n  && echo b\nCMD [\"sh\", \"-c\", \"x\"]\n",
 			want: []Instruction{
 				{Command: "from", Args: "busybox AS base", Line: 1},
 				{Command: "run", Args: "echo a   && echo b", Line: 4},

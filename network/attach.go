@@ -1,0 +1,215 @@
+package network
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// AttachOptions say how one container joins one network.
+type AttachOptions struct {
+	ContainerID string
+	Network     string
+	Interface   string       // name inside the container: eth0, eth1, ...
+	Addrs       []netip.Addr // static addresses, at most one per family
+	MAC         string       // "" lets the kernel choose
+	// DefaultRoute routes everything else through this network's
+	// gateways; it is set for the container's first network.
+	DefaultRoute bool
+}
+
+// Attachment is what Attach set up.
+type Attachment struct {
+	Network   string
+	Interface string
+	HostVeth  string
+	Addrs     []netip.Prefix
+	Gateways  []netip.Addr
+	MAC       string
+	Internal  bool
+}
+
+// hostVethName is derived from the container and network so that a
+// detach after a crash finds the link without any record.
+func hostVethName(containerID, networkID string) string {
+	sum := sha256.Sum256([]byte(containerID + "/" + networkID))
+	return "stv" + hex.EncodeToString(sum[:])[:11]
+}
+
+func peerTempName(host string) string { return "stp" + host[3:] }
+
+// Attach gives the container whose network namespace is target an
+// interface on the network, with its addresses, loopback up and, if asked,
+// the default route. A failure leaves no link and no allocation behind.
+func (m *Manager) Attach(opts AttachOptions, target netns.NsHandle) (*Attachment, error) {
+	n, err := m.Inspect(opts.Network)
+	if err != nil {
+		return nil, err
+	}
+	if created, err := ensureBridgeCreated(n); err != nil {
+		return nil, fmt.Errorf("network %q: %w", n.Name, err)
+	} else if created {
+		if err := m.setUp(n); err != nil {
+			return nil, fmt.Errorf("network %q: %w", n.Name, err)
+		}
+	}
+	host := hostVethName(opts.ContainerID, n.ID)
+	n, err = m.st().update(opts.Network, func(n *Network) error {
+		addrs, err := assign(n, opts.ContainerID, opts.Addrs)
+		if err != nil {
+			return err
+		}
+		n.Endpoints[opts.ContainerID] = Endpoint{ContainerID: opts.ContainerID, Addrs: addrs, HostVeth: host, Interface: opts.Interface, MAC: opts.MAC}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	att, err := plumb(n, n.Endpoints[opts.ContainerID], opts, target)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("network %q: %w", n.Name, err), m.Detach(opts.ContainerID, opts.Network))
+	}
+	return att, nil
+}
+
+func ensureBridgeCreated(n *Network) (bool, error) {
+	if _, err := netlink.LinkByName(n.Bridge); err == nil {
+		return false, nil
+	}
+	return true, ensureBridge(n)
+}
+
+// plumb makes the veth pair, moves its peer into target and configures it
+// there.
+func plumb(n *Network, ep Endpoint, opts AttachOptions, target netns.NsHandle) (*Attachment, error) {
+	if err := deleteLink(ep.HostVeth); err != nil {
+		return nil, err
+	}
+	br, err := netlink.LinkByName(n.Bridge)
+	if err != nil {
+		return nil, fmt.Errorf("bridge %s: %w", n.Bridge, err)
+	}
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = ep.HostVeth
+	attrs.MTU = n.MTU
+	attrs.MasterIndex = br.Attrs().Index
+	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: peerTempName(ep.HostVeth), PeerNamespace: netlink.NsFd(target)}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return nil, fmt.Errorf("create veth %s: %w", ep.HostVeth, err)
+	}
+	if err := netlink.LinkSetUp(veth); err != nil {
+		return nil, fmt.Errorf("veth %s up: %w", ep.HostVeth, err)
+	}
+	h, err := netlink.NewHandleAt(target)
+	if err != nil {
+		return nil, fmt.Errorf("open container network namespace: %w", err)
+	}
+	defer h.Close()
+	att := &Attachment{Network: n.Name, Interface: opts.Interface, HostVeth: ep.HostVeth, Internal: n.Internal}
+	for i, s := range n.Subnets {
+		att.Addrs = append(att.Addrs, netip.PrefixFrom(ep.Addrs[i], s.Prefix.Bits()))
+		att.Gateways = append(att.Gateways, s.Gateway)
+	}
+	if err := configureInside(h, peerTempName(ep.HostVeth), att, opts); err != nil {
+		return nil, err
+	}
+	return att, nil
+}
+
+// configureInside names, addresses and raises the container's end and
+// installs the default routes.
+func configureInside(h *netlink.Handle, tmp string, att *Attachment, opts AttachOptions) error {
+	link, err := h.LinkByName(tmp)
+	if err != nil {
+		return fmt.Errorf("container end of veth: %w", err)
+	}
+	if err := h.LinkSetName(link, opts.Interface); err != nil {
+		return fmt.Errorf("rename container interface to %s: %w", opts.Interface, err)
+	}
+	if opts.MAC != "" {
+		mac, err := net.ParseMAC(opts.MAC)
+		if err != nil {
+			return fmt.Errorf("mac address %q: %w", opts.MAC, err)
+		}
+		if err := h.LinkSetHardwareAddr(link, mac); err != nil {
+			return fmt.Errorf("set mac address %s: %w", opts.MAC, err)
+		}
+	}
+	for _, p := range att.Addrs {
+		addr := &netlink.Addr{IPNet: ipNet(p)}
+		if p.Addr().Is6() {
+			addr.Flags = unix.IFA_F_NODAD
+		}
+		if err := h.AddrAdd(link, addr); err != nil {
+			return fmt.Errorf("address %s on %s: %w", p, opts.Interface, err)
+		}
+	}
+	if err := h.LinkSetUp(link); err != nil {
+		return fmt.Errorf("%s up: %w", opts.Interface, err)
+	}
+	if lo, err := h.LinkByName("lo"); err == nil {
+		if err := h.LinkSetUp(lo); err != nil {
+			return fmt.Errorf("lo up: %w", err)
+		}
+	}
+	if link, err = h.LinkByName(opts.Interface); err == nil {
+		att.MAC = link.Attrs().HardwareAddr.String()
+	}
+	if !opts.DefaultRoute || att.Internal {
+		return nil
+	}
+	for _, gw := range att.Gateways {
+		route := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: gw.AsSlice()}
+		if err := h.RouteReplace(route); err != nil {
+			return fmt.Errorf("default route via %s: %w", gw, err)
+		}
+	}
+	return nil
+}
+
+// Detach removes the container's veth on the network and releases its
+// addresses. It is idempotent: a missing network, link or record is not an
+// error.
+func (m *Manager) Detach(containerID, network string) error {
+	n, err := m.Inspect(network)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := deleteLink(hostVethName(containerID, n.ID)); err != nil {
+		return fmt.Errorf("network %q: %w", network, err)
+	}
+	_, err = m.st().update(network, func(n *Network) error {
+		delete(n.Endpoints, containerID)
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// DetachAll detaches the container from every network that holds a record
+// of it, as crash cleanup does.
+func (m *Manager) DetachAll(containerID string) error {
+	nets, err := m.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range nets {
+		if _, ok := n.Endpoints[containerID]; ok {
+			errs = append(errs, m.Detach(containerID, n.Name))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,134 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// bridgeName derives a bridge name from a network ID: "stk-" and 11 hex
+// digits, within the kernel's 15-character limit.
+func bridgeName(id string) string { return "stk-" + id[:11] }
+
+// ensureBridge creates the bridge of n if it is missing (first create, or
+// after a reboot) and gives it its MTU, gateway addresses and the up state.
+func ensureBridge(n *Network) error {
+	link, err := netlink.LinkByName(n.Bridge)
+	if err != nil {
+		var notFound netlink.LinkNotFoundError
+		if !errors.As(err, &notFound) {
+			return fmt.Errorf("bridge %s: %w", n.Bridge, err)
+		}
+		br := &netlink.Bridge{LinkAttrs: netlink.NewLinkAttrs()}
+		br.Name = n.Bridge
+		br.MTU = n.MTU
+		if err := netlink.LinkAdd(br); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("create bridge %s: %w", n.Bridge, err)
+		}
+		if link, err = netlink.LinkByName(n.Bridge); err != nil {
+			return fmt.Errorf("bridge %s: %w", n.Bridge, err)
+		}
+	}
+	if _, ok := link.(*netlink.Bridge); !ok {
+		return fmt.Errorf("link %s exists and is a %s, not a bridge", n.Bridge, link.Type())
+	}
+	if link.Attrs().MTU != n.MTU {
+		if err := netlink.LinkSetMTU(link, n.MTU); err != nil {
+			return fmt.Errorf("bridge %s: set mtu %d: %w", n.Bridge, n.MTU, err)
+		}
+	}
+	for _, s := range n.Subnets {
+		if s.Prefix.Addr().Is6() {
+			// Duplicate address detection would hold the gateway
+			// back for a second after the bridge comes up.
+			_ = sysctl("net/ipv6/conf/"+n.Bridge+"/accept_dad", "0")
+		}
+		addr := &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(s.Gateway, s.Prefix.Bits()))}
+		if err := netlink.AddrReplace(link, addr); err != nil {
+			return fmt.Errorf("bridge %s: address %s: %w", n.Bridge, addr.IPNet, err)
+		}
+	}
+	if err := netlink.LinkSetUp(link); err != nil {
+		return fmt.Errorf("bridge %s: up: %w", n.Bridge, err)
+	}
+	return nil
+}
+
+// deleteLink removes a link by name; a link that is already gone is fine.
+func deleteLink(name string) error {
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		var notFound netlink.LinkNotFoundError
+		if errors.As(err, &notFound) {
+			return nil
+		}
+		return err
+	}
+	if err := netlink.LinkDel(link); err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("delete %s: %w", name, err)
+	}
+	return nil
+}
+
+// hostMTU is the MTU of the link that carries the default route, so that
+// containers do not send packets the uplink would have to fragment.
+func hostMTU() int {
+	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
+	if err == nil {
+		for _, r := range routes {
+			if r.Dst != nil && !isDefault(r.Dst) {
+				continue
+			}
+			if link, err := netlink.LinkByIndex(r.LinkIndex); err == nil && link.Attrs().MTU > 0 {
+				return link.Attrs().MTU
+			}
+		}
+	}
+	return 1500
+}
+
+func isDefault(n *net.IPNet) bool {
+	ones, _ := n.Mask.Size()
+	return ones == 0
+}
+
+// hostRoutes lists the destinations of the host's routes (both families,
+// main table), which a new subnet must not overlap.
+func hostRoutes() ([]netip.Prefix, error) {
+	routes, err := netlink.RouteList(nil, netlink.FAMILY_ALL)
+	if err != nil {
+		return nil, fmt.Errorf("list routes: %w", err)
+	}
+	var out []netip.Prefix
+	for _, r := range routes {
+		if r.Dst == nil {
+			continue
+		}
+		if p, ok := prefixOf(r.Dst); ok {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
+	a, ok := netip.AddrFromSlice(n.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(a.Unmap(), ones), true
+}
+
+func ipNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
+
+func sysctl(key, value string) error {
+	return os.WriteFile("/proc/sys/"+key, []byte(value), 0o644)
+}

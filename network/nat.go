@@ -1,0 +1,184 @@
+package network
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// The table stack owns (inet family) has four base chains: NAT for
+// published ports on prerouting and output, masquerade on postrouting, and
+// a forward filter that isolates internal networks. Rules carry user data
+// naming their owner ("net:<id>" or "port:<container>") so that each owner
+// removes exactly its own.
+
+func (m *Manager) table() *nftables.Table {
+	return &nftables.Table{Name: m.Table, Family: nftables.TableFamilyINet}
+}
+
+type chains struct {
+	prerouting, output, postrouting, forward *nftables.Chain
+}
+
+func (m *Manager) chains(t *nftables.Table) chains {
+	accept := nftables.ChainPolicyAccept
+	return chains{
+		prerouting:  &nftables.Chain{Name: "prerouting", Table: t, Type: nftables.ChainTypeNAT, Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityNATDest},
+		output:      &nftables.Chain{Name: "output", Table: t, Type: nftables.ChainTypeNAT, Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityNATDest},
+		postrouting: &nftables.Chain{Name: "postrouting", Table: t, Type: nftables.ChainTypeNAT, Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource},
+		forward:     &nftables.Chain{Name: "forward", Table: t, Type: nftables.ChainTypeFilter, Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter, Policy: &accept},
+	}
+}
+
+// conn opens nf_tables and makes sure stack's table and chains exist.
+func (m *Manager) conn() (*nftables.Conn, chains, error) {
+	c, err := nftables.New()
+	if err != nil {
+		return nil, chains{}, fmt.Errorf("%w: %v", ErrNoNFTables, err)
+	}
+	t := c.AddTable(m.table())
+	ch := m.chains(t)
+	c.AddChain(ch.prerouting)
+	c.AddChain(ch.output)
+	c.AddChain(ch.postrouting)
+	c.AddChain(ch.forward)
+	if err := c.Flush(); err != nil {
+		return nil, chains{}, fmt.Errorf("%w: %v", ErrNoNFTables, err)
+	}
+	return c, ch, nil
+}
+
+func netTag(n *Network) []byte          { return []byte("net:" + n.ID) }
+func portTag(containerID string) []byte { return []byte("port:" + containerID) }
+
+// addNetworkRules installs masquerade (or isolation, for internal
+// networks) for n. Without nf_tables it warns and carries on: containers
+// then talk to each other but not to the outside.
+func (m *Manager) addNetworkRules(n *Network) error {
+	c, ch, err := m.conn()
+	if err != nil {
+		m.warn("%v: containers on network %q get no egress and published ports use the userland proxy only", err, n.Name)
+		return nil
+	}
+	if err := m.delTagged(c, []*nftables.Chain{ch.postrouting, ch.forward}, netTag(n)); err != nil {
+		return err
+	}
+	tag := netTag(n)
+	add := func(chain *nftables.Chain, e []expr.Any) {
+		c.AddRule(&nftables.Rule{Table: chain.Table, Chain: chain, Exprs: e, UserData: tag})
+	}
+	// Published ports on 127.0.0.1 are DNAT'ed in output and leave
+	// through the bridge with a loopback source, which needs a
+	// masquerade to get an answer.
+	add(ch.postrouting, concat(matchOif(n.Bridge, false), matchPrefix(netip.MustParsePrefix("127.0.0.0/8"), false), []expr.Any{&expr.Masq{}}))
+	for _, s := range n.Subnets {
+		if n.Internal {
+			add(ch.forward, concat(matchIif(n.Bridge, false), matchOif(n.Bridge, true), []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}}))
+			add(ch.forward, concat(matchOif(n.Bridge, false), matchIif(n.Bridge, true), []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}}))
+			break
+		}
+		add(ch.postrouting, concat(matchPrefix(s.Prefix, false), matchOif(n.Bridge, true), []expr.Any{&expr.Masq{}}))
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("nftables rules for network %q: %w", n.Name, err)
+	}
+	_ = sysctl("net/ipv4/conf/"+n.Bridge+"/route_localnet", "1")
+	if !n.Internal {
+		m.checkForwardPolicy()
+	}
+	return nil
+}
+
+func (m *Manager) delNetworkRules(n *Network) error {
+	c, err := nftables.New()
+	if err != nil {
+		return nil
+	}
+	if !m.tableExists(c) {
+		return nil
+	}
+	ch := m.chains(m.table())
+	return m.delTagged(c, []*nftables.Chain{ch.postrouting, ch.forward}, netTag(n))
+}
+
+func (m *Manager) tableExists(c *nftables.Conn) bool {
+	_, err := c.ListTableOfFamily(m.Table, nftables.TableFamilyINet)
+	return err == nil
+}
+
+// delTagged removes the rules of chains whose user data is tag.
+func (m *Manager) delTagged(c *nftables.Conn, list []*nftables.Chain, tag []byte) error {
+	n := 0
+	for _, chain := range list {
+		rules, err := c.GetRules(chain.Table, chain)
+		if err != nil {
+			continue
+		}
+		for _, r := range rules {
+			if bytes.Equal(r.UserData, tag) {
+				if err := c.DelRule(r); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("remove nftables rules %s: %w", tag, err)
+	}
+	return nil
+}
+
+// deleteTable drops stack's table; it is called with the last network.
+func (m *Manager) deleteTable() error {
+	c, err := nftables.New()
+	if err != nil || !m.tableExists(c) {
+		return nil
+	}
+	c.DelTable(m.table())
+	if err := c.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("remove nftables table %s: %w", m.Table, err)
+	}
+	return nil
+}
+
+// checkForwardPolicy warns when another table drops forwarded packets by
+// default, as Docker's iptables rules do: a drop in any base chain is
+// final, so stack's own accept cannot let container traffic through.
+func (m *Manager) checkForwardPolicy() {
+	c, err := nftables.New()
+	if err != nil {
+		return
+	}
+	list, err := c.ListChains()
+	if err != nil {
+		return
+	}
+	for _, ch := range list {
+		if ch.Table == nil || ch.Table.Name == m.Table || ch.Hooknum == nil || *ch.Hooknum != *nftables.ChainHookForward {
+			continue
+		}
+		if ch.Policy != nil && *ch.Policy == nftables.ChainPolicyDrop {
+			m.warn("%s", forwardDropAdvice(ch))
+			return
+		}
+	}
+}
+
+func forwardDropAdvice(ch *nftables.Chain) string {
+	where := fmt.Sprintf("chain %s in table %s", ch.Name, ch.Table.Name)
+	advice := "allow stack's bridges with: nft insert rule ip filter FORWARD iifname \"stk-*\" accept; nft insert rule ip filter FORWARD oifname \"stk-*\" accept"
+	if strings.EqualFold(ch.Table.Name, "filter") && ch.Name == "FORWARD" {
+		advice = "this is Docker's FORWARD drop policy; allow stack's bridges with: iptables -I FORWARD -i stk-+ -j ACCEPT && iptables -I FORWARD -o stk-+ -j ACCEPT"
+	}
+	return fmt.Sprintf("forwarded packets are dropped by default (%s), so containers cannot reach the outside; %s", where, advice)
+}

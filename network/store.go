@@ -1,0 +1,157 @@
+package network
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// store keeps one JSON file per network under dir, with IPAM records
+// inside. Every change holds an exclusive flock on dir/.lock for the whole
+// read-modify-write and lands with rename, so concurrent stack processes
+// never lose an allocation and a crash leaves the old or the new file.
+type store struct {
+	dir string
+}
+
+var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+func checkName(name string) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("invalid network name %q: expected letters, digits, '_', '.' or '-', not starting with a punctuation mark", name)
+	}
+	return nil
+}
+
+func (s *store) path(name string) string { return filepath.Join(s.dir, name+".json") }
+
+// locked runs fn while holding the store's lock.
+func (s *store) locked(fn func() error) error {
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		return fmt.Errorf("lock %s: %w", s.dir, err)
+	}
+	defer unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	return fn()
+}
+
+func (s *store) load(name string) (*Network, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(s.path(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("network %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var n Network
+	if err := json.Unmarshal(data, &n); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.path(name), err)
+	}
+	if n.Endpoints == nil {
+		n.Endpoints = map[string]Endpoint{}
+	}
+	return &n, nil
+}
+
+func (s *store) save(n *Network) error {
+	data, err := json.MarshalIndent(n, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(s.path(n.Name), append(data, '\n'))
+}
+
+func (s *store) remove(name string) error {
+	err := os.Remove(s.path(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// list returns every network sorted by name.
+func (s *store) list() ([]*Network, error) {
+	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*Network
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || e.IsDir() || strings.HasPrefix(name, ".") {
+			continue
+		}
+		n, err := s.load(name)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// update loads name, applies fn and saves the result, all under the lock.
+func (s *store) update(name string, fn func(*Network) error) (*Network, error) {
+	var n *Network
+	err := s.locked(func() error {
+		var err error
+		if n, err = s.load(name); err != nil {
+			return err
+		}
+		if err := fn(n); err != nil {
+			return err
+		}
+		return s.save(n)
+	})
+	return n, err
+}
+
+// writeFileAtomic replaces path with data so that readers and a crash see
+// either the old or the new content.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

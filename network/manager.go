@@ -281,7 +281,7 @@ func (m *Manager) Prune(match map[string]string) ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, n := range nets {
-		if len(n.Endpoints) > 0 || !hasLabels(n.Labels, match) {
+		if len(n.Endpoints) > 0 || !HasLabels(n.Labels, match) {
 			continue
 		}
 		if err := m.Remove(n.Name); err != nil {
@@ -295,7 +295,9 @@ func (m *Manager) Prune(match map[string]string) ([]string, error) {
 	return removed, errors.Join(errs...)
 }
 
-func hasLabels(labels, match map[string]string) bool {
+// HasLabels reports whether labels include every key of match, with the
+// same value where match gives one.
+func HasLabels(labels, match map[string]string) bool {
 	for k, v := range match {
 		if got, ok := labels[k]; !ok || (v != "" && got != v) {
 			return false

@@ -149,11 +149,13 @@ func (c *computer) createReplica(d *desired, number int, summary *ServiceSummary
 		Service: s.Name, Number: number, Name: name, Image: d.image,
 		Config: s, Labels: c.replicaLabels(d, number),
 	}, "no container", d.deps...)
+	create.Group = "create " + name
 	summary.Create++
 	r := replica{name: name, created: true, restart: create.ID}
 	if !c.options.NoStart {
-		r.start = c.start(d, name, "created", create.ID).ID
-		r.restart = r.start
+		start := c.start(d, name, "no container", create.ID)
+		start.Group = create.Group
+		r.start, r.restart = start.ID, start.ID
 	}
 	c.replicas[s.Name] = append(c.replicas[s.Name], r)
 }
@@ -165,14 +167,17 @@ func (c *computer) start(d *desired, name, cause string, after ...int) *Node {
 	return c.plan.add(StartContainer{Service: d.service.Name, Name: name}, cause, deps...)
 }
 
-func (c *computer) removeContainer(old Container, cause string, volumes bool) (stop *Node, remove *Node) {
+// removeContainer stops (if needed) and removes a container, as one step.
+func (c *computer) removeContainer(old Container, cause string, volumes bool) {
+	group := "remove " + old.Name
 	var deps []int
 	if running(old.State) {
-		stop = c.plan.add(StopContainer{Container: old, Timeout: c.options.Timeout}, cause)
+		stop := c.plan.add(StopContainer{Container: old, Timeout: c.options.Timeout}, cause)
+		stop.Group = group
 		deps = append(deps, stop.ID)
 	}
-	remove = c.plan.add(RemoveContainer{Container: old, Volumes: volumes}, cause, deps...)
-	return stop, remove
+	remove := c.plan.add(RemoveContainer{Container: old, Volumes: volumes}, cause, deps...)
+	remove.Group = group
 }
 
 func running(s State) bool {

@@ -33,7 +33,10 @@ func (c *computer) keep(d *desired, old Container, summary *ServiceSummary) {
 	case old.State == StateRunning && c.restartedDependency(d.service) != "":
 		cause := fmt.Sprintf("dependency %s restarted (restart: true)", c.restartedDependency(d.service))
 		stop := c.plan.add(StopContainer{Container: old, Timeout: c.options.Timeout}, cause)
-		r.start = c.start(d, old.Name, cause, stop.ID).ID
+		stop.Group = "restart " + old.Name
+		start := c.start(d, old.Name, cause, stop.ID)
+		start.Group = stop.Group
+		r.start = start.ID
 		summary.Start++
 	default:
 		summary.Unchanged++

@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"stack/spec"
@@ -52,8 +53,12 @@ func ComputeDown(project *spec.Project, observed *Observed, options DownOptions)
 			removed = append(removed, remove.ID)
 		}
 	}
-	removed = append(removed, downOrphans(plan, project, observed, options)...)
-	downNetworks(plan, project, observed, removed)
+	orphans, kept := downOrphans(plan, project, observed, options)
+	removed = append(removed, orphans...)
+	if !kept {
+		// A network with containers left on it cannot go.
+		downNetworks(plan, project, observed, removed)
+	}
 	if options.Volumes {
 		downVolumes(plan, project, observed, removed)
 	}
@@ -80,13 +85,17 @@ func downContainer(plan *Plan, c Container, cause string, options DownOptions, a
 	deps := after
 	if running(c.State) {
 		stop = plan.add(StopContainer{Container: c, Timeout: options.Timeout}, cause, after...)
+		stop.Group = "remove " + c.Name
 		deps = []int{stop.ID}
 	}
 	remove = plan.add(RemoveContainer{Container: c, Volumes: options.Volumes}, cause, deps...)
+	remove.Group = "remove " + c.Name
 	return stop, remove
 }
 
-func downOrphans(plan *Plan, project *spec.Project, observed *Observed, options DownOptions) []int {
+// downOrphans removes the orphans, or warns about them and reports that
+// they are kept.
+func downOrphans(plan *Plan, project *spec.Project, observed *Observed, options DownOptions) (removed []int, kept bool) {
 	var orphans []Container
 	for _, c := range observed.Containers {
 		if c.Project == project.Name && project.Services[c.Service] == nil && project.DisabledServices[c.Service] == nil {
@@ -99,15 +108,14 @@ func downOrphans(plan *Plan, project *spec.Project, observed *Observed, options 
 		for _, o := range orphans {
 			names = append(names, o.Name)
 		}
-		plan.Warnings = append(plan.Warnings, fmt.Sprintf("found orphan containers (%v) for this project; run down with --remove-orphans to remove them", names))
-		return nil
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("found orphan containers (%s) for this project; run down with --remove-orphans to remove them and the project's networks", strings.Join(names, ", ")))
+		return nil, true
 	}
-	var removed []int
 	for _, o := range orphans {
 		_, remove := downContainer(plan, o, fmt.Sprintf("orphan: service %q is not in the stack file", o.Service), options, nil)
 		removed = append(removed, remove.ID)
 	}
-	return removed
+	return removed, false
 }
 
 // downNetworks removes the project's networks that exist and belong to it:

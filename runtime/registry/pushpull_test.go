@@ -1,0 +1,133 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"stack/runtime/image"
+	"stack/runtime/registry/registrytest"
+)
+
+// anonymous keeps tests away from the host's Docker logins.
+var anonymous = Options{Keychain: authn.NewMultiKeychain()}
+
+func withProgress(o Options, w *bytes.Buffer) Options {
+	o.Progress = w
+	return o
+}
+
+// TestPushPullRoundTrip is the tutorial's path: tag an image for a
+// loopback registry, push it, lose it locally, pull it back and find the
+// same image with its files.
+func TestPushPullRoundTrip(t *testing.T) {
+	srv := registrytest.Start(t)
+	ctx := context.Background()
+	for _, host := range []string{srv.Addr, "localhost:" + strings.Split(srv.Addr, ":")[1]} {
+		t.Run(host, func(t *testing.T) {
+			ref := host + "/app:v1"
+			src := newStore(t)
+			built, err := src.Put(ctx, busybox(t, map[string]string{"etc/app.conf": "version=1\n"}), ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			pushed, err := Push(ctx, src, ref, withProgress(anonymous, &out))
+			if err != nil {
+				t.Fatalf("push: %v\n%s", err, srv.Log())
+			}
+			if pushed.Digest != built.ManifestDigest {
+				t.Errorf("pushed digest %s, want the stored manifest %s", pushed.Digest, built.ManifestDigest)
+			}
+			if !strings.Contains(out.String(), "v1: digest: "+built.ManifestDigest.String()) {
+				t.Errorf("push output lacks the digest line:\n%s", out.String())
+			}
+
+			dst := newStore(t)
+			out.Reset()
+			pulled, err := Pull(ctx, dst, ref, withProgress(anonymous, &out))
+			if err != nil {
+				t.Fatalf("pull: %v", err)
+			}
+			if pulled.ID != built.ID || pulled.ManifestDigest != built.ManifestDigest {
+				t.Errorf("pulled image %s (manifest %s), want %s (manifest %s)", pulled.ID, pulled.ManifestDigest, built.ID, built.ManifestDigest)
+			}
+			for _, want := range []string{"Pull complete", "Digest: " + built.ManifestDigest.String(), "Status: Downloaded newer image for " + host + "/app:v1"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("pull output lacks %q:\n%s", want, out.String())
+				}
+			}
+			checkFiles(t, dst, pulled, map[string]string{"etc/app.conf": "version=1\n", "etc/passwd": "root:x:0:0"})
+
+			out.Reset()
+			if _, err := Pull(ctx, dst, ref, withProgress(anonymous, &out)); err != nil {
+				t.Fatalf("second pull: %v", err)
+			}
+			if !strings.Contains(out.String(), "Image is up to date") {
+				t.Errorf("second pull output lacks \"Image is up to date\":\n%s", out.String())
+			}
+		})
+	}
+}
+
+// TestPushSkipsExistingLayers pushes twice, and then an image that shares
+// its base layer with the first.
+func TestPushSkipsExistingLayers(t *testing.T) {
+	srv := registrytest.Start(t)
+	ctx := context.Background()
+	store := newStore(t)
+	first, second := srv.Addr+"/app:1", srv.Addr+"/app:2"
+	if _, err := store.Put(ctx, busybox(t, map[string]string{"a": "1"}), first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Put(ctx, busybox(t, map[string]string{"b": "2"}), second); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ref                string
+		uploaded, existing int
+	}{
+		{first, 2, 0},
+		{first, 0, 2},
+		{second, 1, 1}, // the busybox layer is already in the repository
+	} {
+		var out bytes.Buffer
+		got, err := Push(ctx, store, tc.ref, withProgress(anonymous, &out))
+		if err != nil {
+			t.Fatalf("push %s: %v", tc.ref, err)
+		}
+		if got.Uploaded != tc.uploaded || got.Existing != tc.existing {
+			t.Errorf("push %s: uploaded %d, existing %d; want %d, %d\n%s", tc.ref, got.Uploaded, got.Existing, tc.uploaded, tc.existing, out.String())
+		}
+		if n := strings.Count(out.String(), ": Layer already exists"); n != tc.existing {
+			t.Errorf("push %s: %d \"Layer already exists\" lines, want %d:\n%s", tc.ref, n, tc.existing, out.String())
+		}
+	}
+}
+
+// checkFiles looks into the image's top snapshot... and below: each file
+// must be found in one of the image's snapshots, the upper one winning.
+func checkFiles(t *testing.T, store *image.Store, img *image.Image, want map[string]string) {
+	t.Helper()
+	for name, prefix := range want {
+		found := false
+		for i := len(img.ChainIDs) - 1; i >= 0 && !found; i-- {
+			data, err := os.ReadFile(filepath.Join(store.SnapshotPath(img.ChainIDs[i]), name))
+			if err != nil {
+				continue
+			}
+			found = true
+			if !strings.HasPrefix(string(data), prefix) {
+				t.Errorf("%s = %q, want it to start with %q", name, data, prefix)
+			}
+		}
+		if !found {
+			t.Errorf("%s is in no snapshot of the pulled image", name)
+		}
+	}
+}

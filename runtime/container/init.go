@@ -1,0 +1,374 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"stack/runtime/seccomp"
+)
+
+// initArg0 is how the monitor starts the init: the binary checks argv[0]
+// before anything else runs (see IsInit).
+const initArg0 = "stack-init"
+
+// initSocketFd is where the init finds its socket to the monitor.
+const initSocketFd = 3
+
+// initConfig is what the init needs from the monitor, sent over the socket.
+type initConfig struct {
+	RootfsDir       string   `json:"rootfsDir"`
+	Rootfs          Rootfs   `json:"rootfs"`
+	Mounts          []Mount  `json:"mounts,omitempty"`
+	Hostname        string   `json:"hostname,omitempty"`
+	Domainname      string   `json:"domainname,omitempty"`
+	Process         Process  `json:"process"`
+	NoInit          bool     `json:"noInit,omitempty"`
+	Privileged      bool     `json:"privileged,omitempty"`
+	Caps            []string `json:"caps"`
+	NoNewPrivileges bool     `json:"noNewPrivileges,omitempty"`
+	Seccomp         bool     `json:"seccomp,omitempty"`
+	Loopback        bool     `json:"loopback,omitempty"` // bring lo up: the init has its own network namespace
+	CgroupNS        bool     `json:"cgroupNS,omitempty"`
+}
+
+// IsInit reports whether this process was started as a container's init.
+func IsInit() bool { return len(os.Args) > 0 && os.Args[0] == initArg0 }
+
+// InitMain runs the container's init and never returns. cmd/stack calls it
+// from main when IsInit reports true, before any flag parsing.
+func InitMain() {
+	// Capabilities, no_new_privs and namespaces joined later are per thread:
+	// everything is done, and every process is started, from this one.
+	runtime.LockOSThread()
+	// Non-dumpable: processes in the container cannot ptrace the init or open
+	// its /proc/1/fd, /proc/1/exe and /proc/1/mem.
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	in := &initProcess{sock: initSocketFd, procs: map[int]int{}}
+	err := in.run()
+	if err != nil {
+		sendMessage(in.sock, message{Type: msgError, Error: err.Error()})
+		fmt.Fprintf(os.Stderr, "stack-init: %v\n", err)
+		os.Exit(127)
+	}
+	os.Exit(in.status)
+}
+
+type initProcess struct {
+	sock    int
+	cfg     *initConfig
+	mainPid int
+	status  int
+	procs   map[int]int // pid → exec ID
+}
+
+func (in *initProcess) run() error {
+	unix.CloseOnExec(in.sock)
+	m, _, err := recvMessage(in.sock)
+	if err != nil || m.Type != msgConfig || m.Config == nil {
+		return fmt.Errorf("read config from the monitor: %v", err)
+	}
+	in.cfg = m.Config
+	if err := in.prepare(); err != nil {
+		return err
+	}
+	m, fds, err := recvMessage(in.sock)
+	closeAll(fds)
+	if err != nil || m.Type != msgStart {
+		return fmt.Errorf("wait for the monitor's start: %v", err)
+	}
+	if err := in.confine(); err != nil {
+		return err
+	}
+	if in.cfg.NoInit {
+		return in.execMain()
+	}
+	signals := make(chan os.Signal, 32)
+	signal.Notify(signals)
+	pid, master, err := in.spawn(in.cfg.Process, [3]int{0, 1, 2})
+	if err != nil {
+		return err
+	}
+	in.mainPid = pid
+	in.reply(message{Type: msgStarted, Pid: pid}, master)
+	return in.loop(signals)
+}
+
+// prepare builds the container's world while still fully privileged.
+func (in *initProcess) prepare() error {
+	cfg := in.cfg
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("clear supplementary groups: %w", err)
+	}
+	if cfg.CgroupNS {
+		// The monitor has placed us in our cgroup: that becomes the root.
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("cgroup namespace: %w", err)
+		}
+	}
+	if cfg.Loopback {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
+	if err := setupRootfs(cfg); err != nil {
+		return err
+	}
+	if cfg.Hostname != "" {
+		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+			return fmt.Errorf("sethostname: %w", err)
+		}
+	}
+	if cfg.Domainname != "" {
+		if err := unix.Setdomainname([]byte(cfg.Domainname)); err != nil {
+			return fmt.Errorf("setdomainname: %w", err)
+		}
+	}
+	return setRlimits(cfg.Process.Rlimits)
+}
+
+// confine applies the container's privileges to the init's thread, so
+// that the main process and every exec inherit them.
+func (in *initProcess) confine() error {
+	cfg := in.cfg
+	if cfg.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("no_new_privs: %w", err)
+		}
+	}
+	if cfg.Seccomp {
+		filter, err := seccomp.Default(cfg.Caps)
+		if err != nil {
+			return err
+		}
+		if err := seccomp.Install(filter); err != nil {
+			return err
+		}
+	}
+	if err := limitCaps(cfg.Caps, lastCap()); err != nil {
+		return err
+	}
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	return nil
+}
+
+// execMain replaces the init with the main process (--no-init).
+func (in *initProcess) execMain() error {
+	p := in.cfg.Process
+	argv0, env, u, err := resolveProcess(p, in.cfg.Hostname)
+	if err != nil {
+		return err
+	}
+	if err := unix.Chdir(cwdOf(p)); err != nil {
+		return fmt.Errorf("working directory %s: %w", cwdOf(p), err)
+	}
+	if err := switchUser(u); err != nil {
+		return err
+	}
+	in.reply(message{Type: msgStarted, Pid: 1}, nil)
+	if err := unix.Exec(argv0, p.Args, env); err != nil {
+		return fmt.Errorf("exec %s: %w", p.Args[0], err)
+	}
+	return nil
+}
+
+func (in *initProcess) reply(m message, f *os.File) {
+	if f != nil {
+		sendMessage(in.sock, m, int(f.Fd()))
+		f.Close()
+		return
+	}
+	sendMessage(in.sock, m)
+}
+
+// loop waits for children, signals and requests from the monitor until the
+// main process has exited.
+func (in *initProcess) loop(signals chan os.Signal) error {
+	requests := make(chan request)
+	go in.readRequests(requests)
+	for {
+		select {
+		case sig := <-signals:
+			if sig == unix.SIGCHLD {
+				if in.reap() {
+					return nil
+				}
+				continue
+			}
+			if s, ok := sig.(syscall.Signal); ok && in.mainPid > 0 {
+				unix.Kill(in.mainPid, s)
+			}
+		case r, ok := <-requests:
+			if !ok {
+				requests = nil // the monitor is gone; pdeathsig ends us
+				continue
+			}
+			in.handle(r)
+		}
+	}
+}
+
+type request struct {
+	msg message
+	fds []int
+}
+
+func (in *initProcess) readRequests(out chan<- request) {
+	defer close(out)
+	for {
+		m, fds, err := recvMessage(in.sock)
+		if err != nil {
+			if errors.Is(err, unix.EBADMSG) {
+				continue
+			}
+			return
+		}
+		out <- request{m, fds}
+	}
+}
+
+func (in *initProcess) handle(r request) {
+	switch r.msg.Type {
+	case msgExec:
+		if r.msg.Process == nil {
+			closeAll(r.fds)
+			return
+		}
+		stdio := [3]int{-1, -1, -1}
+		copy(stdio[:], r.fds)
+		pid, master, err := in.spawn(*r.msg.Process, stdio)
+		closeAll(r.fds)
+		if err != nil {
+			in.reply(message{Type: msgError, ID: r.msg.ID, Error: err.Error()}, nil)
+			return
+		}
+		in.procs[pid] = r.msg.ID
+		in.reply(message{Type: msgStarted, ID: r.msg.ID, Pid: pid}, master)
+	case msgSignal:
+		closeAll(r.fds)
+		for pid, id := range in.procs {
+			if id == r.msg.ID {
+				unix.Kill(pid, syscall.Signal(r.msg.Signal))
+			}
+		}
+	default:
+		closeAll(r.fds)
+	}
+}
+
+// reap collects every exited child and reports whether the main process
+// has exited; then the rest of the container is killed, as with Docker.
+func (in *initProcess) reap() bool {
+	mainDone := false
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if pid <= 0 || err != nil {
+			break
+		}
+		status := exitStatusOf(ws)
+		if pid == in.mainPid {
+			in.status, mainDone = status, true
+			continue
+		}
+		if id, ok := in.procs[pid]; ok {
+			delete(in.procs, pid)
+			in.reply(message{Type: msgExited, ID: id, Status: status}, nil)
+		}
+	}
+	if mainDone {
+		unix.Kill(-1, unix.SIGKILL)
+		in.reply(message{Type: msgExited, ID: 0, Status: in.status}, nil)
+	}
+	return mainDone
+}
+
+func exitStatusOf(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+func cwdOf(p Process) string {
+	if p.Cwd == "" {
+		return "/"
+	}
+	return p.Cwd
+}
+
+// resolveProcess finds the executable in the container's PATH and completes
+// the environment the way Docker does.
+func resolveProcess(p Process, hostname string) (string, []string, execUser, error) {
+	u, err := lookupUser(p.User)
+	if err != nil {
+		return "", nil, u, err
+	}
+	env := withDefault(p.Env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	if hostname != "" {
+		env = withDefault(env, "HOSTNAME", hostname)
+	}
+	env = withDefault(env, "HOME", u.Home)
+	if p.Terminal {
+		env = withDefault(env, "TERM", "xterm")
+	}
+	if len(p.Args) == 0 {
+		return "", nil, u, errors.New("no command")
+	}
+	path, err := lookPath(p.Args[0], envValue(env, "PATH"), cwdOf(p))
+	return path, env, u, err
+}
+
+func lookPath(name, pathEnv, cwd string) (string, error) {
+	if strings.Contains(name, "/") {
+		full := name
+		if !filepath.IsAbs(full) {
+			full = filepath.Join(cwd, name)
+		}
+		if err := unix.Access(full, unix.X_OK); err != nil {
+			return "", fmt.Errorf("exec %s: %w", name, err)
+		}
+		return full, nil
+	}
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if dir == "" {
+			dir = "."
+		}
+		full := filepath.Join(dir, name)
+		if st, err := os.Stat(full); err == nil && !st.IsDir() && unix.Access(full, unix.X_OK) == nil {
+			return full, nil
+		}
+	}
+	return "", fmt.Errorf("exec %s: executable file not found in $PATH", name)
+}
+
+func withDefault(env []string, key, value string) []string {
+	if envValue(env, key) != "" || value == "" {
+		return env
+	}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return env
+		}
+	}
+	return append(env, key+"="+value)
+}
+
+func envValue(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,303 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"stack/runtime/cgroups"
+)
+
+// instance is one run of a container's init, seen from the monitor.
+type instance struct {
+	proc   *os.Process
+	pid    int // the init's pid in the host namespace
+	sock   int
+	master *os.File // the main process's terminal, if any
+	cgroup *cgroups.Cgroup
+	netns  *os.File
+	closers []io.Closer
+
+	mu      sync.Mutex
+	waiters map[int]chan reply // exec ID → its started/error/exited messages
+	nextID  int
+	done    chan struct{} // closed when the socket reader ends
+}
+
+// launchSpec says where and how to start an init.
+type launchSpec struct {
+	Config    *Config
+	RootfsDir string // empty directory to mount the root on
+	Mounts    []Mount // extra mounts: hosts, resolv.conf, hostname
+	EtcDir    string  // where hosts/resolv.conf/hostname are (re)written after Attach
+	Stdio     [3]*os.File
+	Hooks     Hooks
+	Cgroup    string // cgroup name; "" for none
+}
+
+var (
+	initBinaryOnce sync.Once
+	initBinary     *os.File
+	initBinaryErr  error
+)
+
+// sealedSelf returns a sealed memfd copy of our own executable. The init is
+// executed from it, so that a container that gets hold of /proc/1/exe finds
+// an immutable anonymous file instead of the host's stack binary.
+func sealedSelf() (*os.File, error) {
+	initBinaryOnce.Do(func() {
+		src, err := os.Open("/proc/self/exe")
+		if err != nil {
+			initBinaryErr = err
+			return
+		}
+		defer src.Close()
+		fd, err := unix.MemfdCreate("stack-init", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+		if err != nil {
+			initBinaryErr = fmt.Errorf("memfd: %w", err)
+			return
+		}
+		f := os.NewFile(uintptr(fd), "stack-init")
+		if _, err := io.Copy(f, src); err != nil {
+			f.Close()
+			initBinaryErr = fmt.Errorf("copy binary to memfd: %w", err)
+			return
+		}
+		const seals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+		if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+			f.Close()
+			initBinaryErr = fmt.Errorf("seal memfd: %w", err)
+			return
+		}
+		initBinary = f
+	})
+	return initBinary, initBinaryErr
+}
+
+// launch clones the init into new namespaces, wires it and starts the main
+// process. On error nothing of the attempt is left running.
+func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
+	cfg := spec.Config
+	bin, err := sealedSelf()
+	if err != nil {
+		return nil, err
+	}
+	caps, err := EffectiveCaps(cfg.Security)
+	if err != nil {
+		return nil, err
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	child := os.NewFile(uintptr(pair[1]), "init-socket")
+	defer child.Close()
+	inst = &instance{sock: pair[0], waiters: map[int]chan reply{}, nextID: 1, done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			inst.kill()
+		}
+	}()
+
+	sys := &syscall.SysProcAttr{
+		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
+		Pdeathsig:  unix.SIGKILL,
+		Setsid:     true,
+	}
+	mode := cfg.Network.Mode
+	if mode != "host" {
+		sys.Cloneflags |= unix.CLONE_NEWNET
+	}
+	if spec.Cgroup != "" {
+		cg, err := cgroups.Create(spec.Cgroup, cgroups.Limits{
+			MemoryBytes: cfg.Resources.MemoryBytes, CPUs: cfg.Resources.CPUs, Pids: cfg.Resources.PidsLimit,
+		})
+		if err != nil {
+			return inst, err
+		}
+		inst.cgroup = cg
+		if dir := cg.Dir(); dir != "" {
+			fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return inst, err
+			}
+			defer unix.Close(fd)
+			sys.UseCgroupFD, sys.CgroupFD = true, fd
+		}
+	}
+	files := []*os.File{spec.Stdio[0], spec.Stdio[1], spec.Stdio[2], child}
+	proc, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(int(bin.Fd())), []string{initArg0},
+		&os.ProcAttr{Env: []string{}, Files: files, Sys: sys})
+	if err != nil {
+		return inst, fmt.Errorf("start init: %w", err)
+	}
+	inst.proc, inst.pid = proc, proc.Pid
+	if inst.cgroup != nil && inst.cgroup.Dir() == "" {
+		if err := inst.cgroup.Add(inst.pid); err != nil {
+			return inst, err
+		}
+	}
+	icfg := &initConfig{
+		RootfsDir: spec.RootfsDir, Rootfs: cfg.Rootfs, Mounts: append(append([]Mount(nil), cfg.Mounts...), spec.Mounts...),
+		Hostname: cfg.Hostname, Domainname: cfg.Domainname, Process: cfg.Process, NoInit: cfg.NoInit,
+		Privileged: cfg.Security.Privileged, Caps: caps, NoNewPrivileges: cfg.Security.NoNewPrivileges,
+		Seccomp:  !cfg.Security.Privileged && cfg.Security.Seccomp != "unconfined",
+		Loopback: mode != "host", CgroupNS: inst.cgroup != nil,
+	}
+	if err := sendMessage(inst.sock, message{Type: msgConfig, Config: icfg}); err != nil {
+		return inst, fmt.Errorf("configure init: %w", err)
+	}
+	if err := inst.wire(ctx, spec); err != nil {
+		return inst, err
+	}
+	if err := sendMessage(inst.sock, message{Type: msgStart}); err != nil {
+		return inst, fmt.Errorf("start init: %w", err)
+	}
+	m, fds, err := recvMessage(inst.sock)
+	if err != nil {
+		return inst, fmt.Errorf("init: %w", inst.exitError(err))
+	}
+	if m.Type == msgError {
+		return inst, fmt.Errorf("init: %s", m.Error)
+	}
+	if len(fds) > 0 {
+		inst.master = os.NewFile(uintptr(fds[0]), "pty-master")
+		closeAll(fds[1:])
+	}
+	go inst.readMessages()
+	return inst, nil
+}
+
+// exitError explains a lost init: it usually printed why on stderr.
+func (inst *instance) exitError(err error) error {
+	if errors.Is(err, errPeerGone) {
+		return errors.New("exited before the main process started (see the container's output)")
+	}
+	return err
+}
+
+// wire runs the networking hooks while the init waits.
+func (inst *instance) wire(ctx context.Context, spec launchSpec) error {
+	cfg := spec.Config
+	var ifaces []Interface
+	h := spec.Hooks
+	if cfg.Network.Mode != "host" && cfg.Network.Mode != "none" {
+		if h.Network != nil {
+			var err error
+			ifaces, err = h.Network.Attach(ctx, cfg.ID, cfg.Network, inst.pid)
+			if err != nil {
+				return fmt.Errorf("network: %w", err)
+			}
+		}
+		if h.DNS != nil {
+			netns, err := os.Open("/proc/" + strconv.Itoa(inst.pid) + "/ns/net")
+			if err != nil {
+				return err
+			}
+			inst.netns = netns
+			dnsCtx, cancel := context.WithCancel(context.Background())
+			inst.closers = append(inst.closers, closerFunc(func() error { cancel(); return nil }))
+			go h.DNS.Serve(dnsCtx, cfg.ID, cfg.Network, ifaces, netns)
+		}
+		if h.Ports != nil && len(cfg.Network.Ports) > 0 {
+			c, err := h.Ports.Publish(ctx, cfg.ID, cfg.Network.Ports, ifaces)
+			if err != nil {
+				return fmt.Errorf("ports: %w", err)
+			}
+			inst.closers = append(inst.closers, c)
+		}
+	}
+	if spec.EtcDir != "" {
+		return writeEtcFiles(spec.EtcDir, cfg, ifaces, h.DNS != nil)
+	}
+	return nil
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+// readMessages dispatches the init's messages to whoever waits for them.
+func (inst *instance) readMessages() {
+	defer close(inst.done)
+	for {
+		m, fds, err := recvMessage(inst.sock)
+		if err != nil {
+			if errors.Is(err, unix.EBADMSG) {
+				continue
+			}
+			inst.mu.Lock()
+			for id, ch := range inst.waiters {
+				close(ch)
+				delete(inst.waiters, id)
+			}
+			inst.mu.Unlock()
+			return
+		}
+		inst.mu.Lock()
+		ch := inst.waiters[m.ID]
+		inst.mu.Unlock()
+		if ch == nil || m.ID == 0 {
+			closeAll(fds)
+			continue
+		}
+		ch <- reply{m, fds}
+	}
+}
+
+// reply is a message from the init with the descriptors that came along.
+type reply struct {
+	msg message
+	fds []int
+}
+
+// kill ends the container and releases what the monitor holds for it.
+func (inst *instance) kill() {
+	if inst.proc != nil {
+		inst.proc.Signal(unix.SIGKILL)
+	}
+	inst.release()
+}
+
+// release closes the monitor's side after the init has exited.
+func (inst *instance) release() {
+	for _, c := range inst.closers {
+		c.Close()
+	}
+	inst.closers = nil
+	if inst.netns != nil {
+		inst.netns.Close()
+		inst.netns = nil
+	}
+	if inst.master != nil {
+		inst.master.Close()
+		inst.master = nil
+	}
+	if inst.sock >= 0 {
+		unix.Close(inst.sock)
+		inst.sock = -1
+	}
+	if inst.cgroup != nil {
+		inst.cgroup.Destroy()
+	}
+}
+
+// wait waits for the init and returns the container's exit code.
+func (inst *instance) wait() int {
+	st, err := inst.proc.Wait()
+	if err != nil {
+		return 255
+	}
+	ws := st.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}

@@ -1,0 +1,77 @@
+package container
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func TestMain(m *testing.M) {
+	// The runtime starts its init by re-executing its own binary: here,
+	// the test binary.
+	if IsInit() {
+		InitMain()
+	}
+	os.Exit(m.Run())
+}
+
+func needRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+}
+
+var (
+	busyboxOnce sync.Once
+	busyboxDir  string
+	busyboxErr  error
+)
+
+// busyboxRootfs returns a read-only busybox root directory shared by the
+// tests of this binary, made with examples/base-images/busybox-rootfs.sh.
+func busyboxRootfs(t testing.TB) string {
+	t.Helper()
+	needRoot(t)
+	busyboxOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "stack-busybox-")
+		if err != nil {
+			busyboxErr = err
+			return
+		}
+		tarball := filepath.Join(dir, "rootfs.tar")
+		script, _ := filepath.Abs("../../examples/base-images/busybox-rootfs.sh")
+		if out, err := exec.Command(script, tarball).CombinedOutput(); err != nil {
+			busyboxErr = err
+			t.Logf("%s", out)
+			return
+		}
+		root := filepath.Join(dir, "root")
+		os.Mkdir(root, 0o755)
+		if out, err := exec.Command("tar", "-C", root, "-xf", tarball).CombinedOutput(); err != nil {
+			busyboxErr = err
+			t.Logf("%s", out)
+			return
+		}
+		busyboxDir = root
+	})
+	if busyboxErr != nil {
+		t.Skipf("busybox rootfs: %v (apt-get install busybox-static)", busyboxErr)
+	}
+	return busyboxDir
+}
+
+// testConfig returns a config with a writable overlay on busybox.
+func testConfig(t testing.TB, args ...string) *Config {
+	t.Helper()
+	lower := busyboxRootfs(t)
+	dir := t.TempDir()
+	return &Config{
+		ID: randomID(), Hostname: "testbox",
+		Rootfs:  Rootfs{Lower: []string{lower}, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work")},
+		Process: Process{Args: args, Env: []string{"PATH=/bin:/sbin:/usr/bin:/usr/sbin"}},
+		Network: NetworkConfig{Mode: "none"},
+	}
+}

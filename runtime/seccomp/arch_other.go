@@ -1,0 +1,9 @@
+//go:build !amd64 && !arm64
+
+package seccomp
+
+const nativeArch = 0
+
+const syscallBitMask = 0
+
+var syscallNumbers = map[string]uint32{}

@@ -1,0 +1,173 @@
+package dns
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Endpoint is one container on one network as the resolver sees it.
+type Endpoint struct {
+	ContainerID string `json:"containerId"`
+	// Names are the names the container answers to on this network. The
+	// first is its canonical name, given back for reverse lookups.
+	Names []string     `json:"names"`
+	Addrs []netip.Addr `json:"addrs"`
+}
+
+// Registry keeps one JSON file per endpoint in
+// <Dir>/<network>/endpoints/<container>.json. Every monitor's resolver reads
+// the same files, so a record written before a container starts (or removed
+// when it stops) is seen by all of them at once, with no process to notify.
+type Registry struct {
+	Dir string
+}
+
+func (r *Registry) dir(network string) string {
+	return filepath.Join(r.Dir, network, "endpoints")
+}
+
+// Put publishes (or replaces) an endpoint's record.
+func (r *Registry) Put(network string, ep Endpoint) error {
+	if err := checkComponent(network); err != nil {
+		return err
+	}
+	if err := checkComponent(ep.ContainerID); err != nil {
+		return err
+	}
+	dir := r.dir(network)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	data, err := json.Marshal(ep)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, ep.ContainerID+".json"), data)
+}
+
+// Remove withdraws an endpoint's record; a missing record is fine.
+func (r *Registry) Remove(network, containerID string) error {
+	if checkComponent(network) != nil || checkComponent(containerID) != nil {
+		return nil
+	}
+	err := os.Remove(filepath.Join(r.dir(network), containerID+".json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// RemoveAll withdraws the container's records on every network, as crash
+// cleanup does.
+func (r *Registry) RemoveAll(containerID string) error {
+	nets, err := os.ReadDir(r.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range nets {
+		errs = append(errs, r.Remove(n.Name(), containerID))
+	}
+	return errors.Join(errs...)
+}
+
+// List reads the endpoints of one network.
+func (r *Registry) List(network string) ([]Endpoint, error) {
+	entries, err := os.ReadDir(r.dir(network))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Endpoint
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(r.dir(network), e.Name()))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed while listing
+		}
+		if err != nil {
+			return nil, err
+		}
+		var ep Endpoint
+		if err := json.Unmarshal(data, &ep); err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Name(), err)
+		}
+		out = append(out, ep)
+	}
+	return out, nil
+}
+
+func checkComponent(s string) error {
+	if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/\x00") {
+		return fmt.Errorf("invalid record name %q", s)
+	}
+	return nil
+}
+
+// snapshot caches one network's endpoints and reloads them when the
+// directory's mtime moves: one stat per query instead of a read.
+type snapshot struct {
+	mu     sync.Mutex
+	reg    *Registry
+	net    string
+	mtime  time.Time
+	loaded bool
+	eps    []Endpoint
+}
+
+// recent is how long after a change the cache is not trusted: directory
+// timestamps come from a coarse clock, so two changes within one tick
+// leave the same mtime.
+const recent = 50 * time.Millisecond
+
+func (s *snapshot) endpoints() []Endpoint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var mtime time.Time
+	if fi, err := os.Stat(s.reg.dir(s.net)); err == nil {
+		mtime = fi.ModTime()
+	}
+	if s.loaded && mtime.Equal(s.mtime) && time.Since(mtime) > recent {
+		return s.eps
+	}
+	eps, err := s.reg.List(s.net)
+	if err != nil {
+		return s.eps
+	}
+	s.eps, s.mtime, s.loaded = eps, mtime, true
+	return eps
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -330,6 +330,7 @@ type DeviceMapping struct {
 
 // ServiceHook is a lifecycle hook (post_start, pre_stop...).
 type ServiceHook struct {
+	Image       string             `yaml:"image,omitempty" json:"image,omitempty"`
 	Command     ShellCommand       `yaml:"command,omitempty" json:"command,omitempty"`
 	User        string             `yaml:"user,omitempty" json:"user,omitempty"`
 	Privileged  bool               `yaml:"privileged,omitempty" json:"privileged,omitempty"`

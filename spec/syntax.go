@@ -1,0 +1,396 @@
+package spec
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+)
+
+// custom decodes the types that have a short syntax. It reports whether it
+// handled v.
+func (d *decoder) custom(n *node, path string, v any) bool {
+	switch v := v.(type) {
+	case *ShellCommand:
+		d.decodeCommand(n, path, v)
+	case *Duration:
+		if s, ok := d.scalarValue(n, path, "a duration"); ok {
+			dur, err := ParseDuration(s)
+			if err != nil {
+				d.errs.at(n, path, "%v", err)
+			}
+			*v = dur
+		}
+	case *ByteSize:
+		if s, ok := d.scalarValue(n, path, "a byte size"); ok {
+			size, err := ParseByteSize(s)
+			if err != nil {
+				d.errs.at(n, path, "%v", err)
+			}
+			*v = size
+		}
+	case *Ulimit:
+		d.decodeUlimit(n, path, v)
+	case *[]ServicePort:
+		d.decodeList(n, path, func(item *node, sub string) {
+			*v = append(*v, d.decodePort(item, sub)...)
+		})
+	case *[]ServiceVolume:
+		d.decodeList(n, path, func(item *node, sub string) {
+			if vol, ok := d.decodeVolume(item, sub); ok {
+				*v = append(*v, vol)
+			}
+		})
+	case *[]ServiceFileRef:
+		d.decodeList(n, path, func(item *node, sub string) {
+			ref := ServiceFileRef{}
+			if item.kind == scalarNode {
+				ref.Source = item.value
+			} else {
+				d.decodeStruct(item, sub, reflect.ValueOf(&ref).Elem())
+			}
+			*v = append(*v, ref)
+		})
+	case *[]EnvFile:
+		d.decodeEnvFiles(n, path, v)
+	case *[]DeviceMapping:
+		d.decodeList(n, path, func(item *node, sub string) {
+			*v = append(*v, d.decodeDevice(item, sub))
+		})
+	case *map[string]*ServiceNetwork:
+		d.decodeNamedMap(n, path, reflect.ValueOf(v).Elem(), nil)
+	case *map[string]DependsOn:
+		d.decodeNamedMap(n, path, reflect.ValueOf(v).Elem(), DependsOn{Condition: ConditionStarted, Required: true})
+	case *BuildConfig:
+		if n.kind == scalarNode {
+			v.Context = n.value
+		} else {
+			d.decodeStruct(n, path, reflect.ValueOf(v).Elem())
+		}
+		normalizeBuild(v, n.base)
+	case *Secret:
+		d.decodeStruct(n, path, reflect.ValueOf(v).Elem())
+		v.File = absPath(n.base, v.File)
+	case *Config:
+		d.decodeStruct(n, path, reflect.ValueOf(v).Elem())
+		v.File = absPath(n.base, v.File)
+	default:
+		return false
+	}
+	return true
+}
+
+// decodeList calls each for every item of a list node.
+func (d *decoder) decodeList(n *node, path string, each func(item *node, sub string)) {
+	if n.kind == nullNode {
+		return
+	}
+	if n.kind != seqNode {
+		d.typeError(n, path, "a list")
+		return
+	}
+	for i, item := range n.items {
+		sub := fmt.Sprintf("%s[%d]", path, i)
+		d.mark(item, sub)
+		each(item, sub)
+	}
+}
+
+// decodeNamedMap decodes the "list of names or mapping" syntax of
+// service networks and depends_on. zero is the value of a name given in
+// list form, and the starting value of every mapping entry.
+func (d *decoder) decodeNamedMap(n *node, path string, v reflect.Value, zero any) {
+	if n.kind == nullNode {
+		return
+	}
+	if n.kind != seqNode && n.kind != mapNode {
+		d.typeError(n, path, "a list of names or a mapping")
+		return
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(v.Type()))
+	}
+	elem := v.Type().Elem()
+	start := func() reflect.Value {
+		val := reflect.New(elem).Elem()
+		if zero != nil {
+			val.Set(reflect.ValueOf(zero))
+		}
+		return val
+	}
+	if n.kind == seqNode {
+		for i, item := range n.items {
+			sub := fmt.Sprintf("%s[%d]", path, i)
+			d.mark(item, sub)
+			if item.kind != scalarNode {
+				d.typeError(item, sub, "a name")
+				continue
+			}
+			d.mark(item, joinPath(path, item.value))
+			v.SetMapIndex(reflect.ValueOf(item.value), start())
+		}
+		return
+	}
+	for i, k := range n.keys {
+		val := start()
+		d.decode(n.items[i], joinPath(path, k.value), val)
+		v.SetMapIndex(reflect.ValueOf(k.value), val)
+	}
+}
+
+func (d *decoder) decodeCommand(n *node, path string, v *ShellCommand) {
+	switch n.kind {
+	case nullNode:
+	case scalarNode:
+		words, err := shellSplit(n.value)
+		if err != nil {
+			d.errs.at(n, path, "%v", err)
+			return
+		}
+		*v = words
+	case seqNode:
+		out := make(ShellCommand, 0, len(n.items))
+		for i, item := range n.items {
+			s, ok := d.scalarValue(item, fmt.Sprintf("%s[%d]", path, i), "a string")
+			if ok || item.kind == nullNode {
+				out = append(out, s)
+			}
+		}
+		*v = out
+	default:
+		d.typeError(n, path, "a string or a list of strings")
+	}
+}
+
+func (d *decoder) decodeUlimit(n *node, path string, v *Ulimit) {
+	if n.kind == scalarNode {
+		var single int64
+		d.decodeInt(n, path, reflect.ValueOf(&single).Elem())
+		*v = Ulimit{Single: single, Soft: single, Hard: single}
+		return
+	}
+	if n.kind != mapNode {
+		d.typeError(n, path, "a number or a mapping with soft and hard")
+		return
+	}
+	d.decodeStruct(n, path, reflect.ValueOf(v).Elem())
+	for _, key := range []string{"soft", "hard"} {
+		if n.get(key) == nil {
+			d.errs.at(n, path, "missing %q: expected both soft and hard", key)
+		}
+	}
+	if v.Soft > v.Hard {
+		d.errs.at(n, path, "soft limit %d is greater than hard limit %d", v.Soft, v.Hard)
+	}
+}
+
+func (d *decoder) decodeEnvFiles(n *node, path string, v *[]EnvFile) {
+	add := func(item *node, sub string) {
+		f := EnvFile{Required: true}
+		switch item.kind {
+		case scalarNode:
+			f.Path = item.value
+		case mapNode:
+			d.decodeStruct(item, sub, reflect.ValueOf(&f).Elem())
+			if item.get("path") == nil {
+				d.errs.at(item, sub, "missing \"path\"")
+			}
+		default:
+			d.typeError(item, sub, "a path or a mapping with path and required")
+			return
+		}
+		f.Path = absPath(item.base, f.Path)
+		*v = append(*v, f)
+	}
+	if n.kind == scalarNode {
+		add(n, path)
+		return
+	}
+	d.decodeList(n, path, add)
+}
+
+func (d *decoder) decodeDevice(n *node, path string) DeviceMapping {
+	var dev DeviceMapping
+	if n.kind == mapNode {
+		d.decodeStruct(n, path, reflect.ValueOf(&dev).Elem())
+		return dev
+	}
+	s, ok := d.scalarValue(n, path, "a device (HOST[:CONTAINER[:PERMISSIONS]])")
+	if !ok {
+		return dev
+	}
+	parts := strings.Split(s, ":")
+	dev.Source = parts[0]
+	dev.Target = parts[0]
+	if len(parts) > 1 {
+		dev.Target = parts[1]
+	}
+	if len(parts) > 2 {
+		dev.Permissions = parts[2]
+	}
+	if len(parts) > 3 || dev.Source == "" {
+		d.errs.at(n, path, "invalid device %q: expected HOST[:CONTAINER[:PERMISSIONS]]", s)
+	}
+	return dev
+}
+
+func stringOrList(d *decoder, n *node, path string, v reflect.Value) {
+	if n.kind == scalarNode {
+		v.Set(reflect.ValueOf([]string{n.value}))
+		return
+	}
+	d.decode(n, path, v)
+}
+
+func decodeExtraHosts(d *decoder, n *node, path string, v reflect.Value) {
+	var hosts []string
+	switch n.kind {
+	case nullNode:
+		return
+	case mapNode:
+		for i, k := range n.keys {
+			val := n.items[i]
+			if val.kind == seqNode {
+				for _, ip := range val.items {
+					hosts = append(hosts, k.value+"="+ip.value)
+				}
+				continue
+			}
+			hosts = append(hosts, k.value+"="+val.value)
+		}
+	case seqNode:
+		for i, item := range n.items {
+			s, ok := d.scalarValue(item, fmt.Sprintf("%s[%d]", path, i), "HOST=IP")
+			if !ok {
+				continue
+			}
+			if !strings.Contains(s, "=") {
+				host, ip, found := strings.Cut(s, ":")
+				if !found {
+					d.errs.at(item, fmt.Sprintf("%s[%d]", path, i), "invalid extra host %q: expected HOST=IP or HOST:IP", s)
+					continue
+				}
+				s = host + "=" + ip
+			}
+			hosts = append(hosts, s)
+		}
+	default:
+		d.typeError(n, path, "a list of HOST=IP or a mapping")
+		return
+	}
+	v.Set(reflect.ValueOf(hosts))
+}
+
+func decodeSSH(d *decoder, n *node, path string, v reflect.Value) {
+	if n.kind == mapNode {
+		var out []string
+		for i, k := range n.keys {
+			out = append(out, k.value+"="+n.items[i].value)
+		}
+		v.Set(reflect.ValueOf(out))
+		return
+	}
+	stringOrList(d, n, path, v)
+}
+
+func decodeHealthTest(d *decoder, n *node, path string, v reflect.Value) {
+	if n.kind == scalarNode {
+		v.Set(reflect.ValueOf([]string{"CMD-SHELL", n.value}))
+		return
+	}
+	d.decode(n, path, v)
+}
+
+func normalizeBuild(b *BuildConfig, base string) {
+	if b.Context == "" {
+		b.Context = "."
+	}
+	if !isRemoteContext(b.Context) {
+		b.Context = absPath(base, b.Context)
+	}
+	if b.Dockerfile == "" && b.DockerfileInline == "" {
+		b.Dockerfile = "Dockerfile"
+	}
+	for name, ctx := range b.AdditionalContexts {
+		if !isRemoteContext(ctx) && !strings.Contains(ctx, ":") {
+			b.AdditionalContexts[name] = absPath(base, ctx)
+		}
+	}
+}
+
+func isRemoteContext(s string) bool {
+	return strings.Contains(s, "://") || strings.HasPrefix(s, "git@") || strings.HasPrefix(s, "github.com/")
+}
+
+// absPath resolves p against base, expanding a leading ~ to the home
+// directory; "" stays "".
+func absPath(base, p string) string {
+	if p == "" {
+		return ""
+	}
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			p = filepath.Join(home, p[1:])
+		}
+	}
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(base, p)
+}
+
+// shellSplit splits a command line into words the way a POSIX shell does,
+// without expansions.
+func shellSplit(s string) ([]string, error) {
+	words := []string{}
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '\\':
+			inWord = true
+			if i+1 < len(s) {
+				i++
+				if s[i] != '\n' {
+					cur.WriteByte(s[i])
+				}
+			}
+		case c == '\'':
+			inWord = true
+			end := strings.IndexByte(s[i+1:], '\'')
+			if end < 0 {
+				return nil, fmt.Errorf("unterminated single quote in %q", s)
+			}
+			cur.WriteString(s[i+1 : i+1+end])
+			i += end + 1
+		case c == '"':
+			inWord = true
+			j := i + 1
+			for ; j < len(s) && s[j] != '"'; j++ {
+				if s[j] == '\\' && j+1 < len(s) && strings.IndexByte("\"\\$`\n", s[j+1]) >= 0 {
+					j++
+				}
+				cur.WriteByte(s[j])
+			}
+			if j >= len(s) {
+				return nil, fmt.Errorf("unterminated double quote in %q", s)
+			}
+			i = j
+		default:
+			inWord = true
+			cur.WriteByte(c)
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}

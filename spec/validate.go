@@ -1,0 +1,250 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// posOf returns where path (or its nearest parent) was written.
+func (l *loader) posOf(path string) pos {
+	for path != "" {
+		if p, ok := l.positions[path]; ok {
+			return p
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return pos{}
+}
+
+func (l *loader) fail(path, format string, args ...any) {
+	l.errs.add(&Error{Pos: l.posOf(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) validate(p *Project) {
+	containerNames := map[string]string{}
+	for _, name := range sortedKeys(p.Services) {
+		s := p.Services[name]
+		path := "services." + name
+		if !l.options.SkipConsistency && s.Image == "" && s.Build == nil && s.Provider == nil {
+			l.fail(path, "service has neither an image nor a build context: expected image or build")
+		}
+		l.validateRefs(p, s, path)
+		if s.ContainerName != "" {
+			if other, ok := containerNames[s.ContainerName]; ok {
+				l.fail(path+".container_name", "container name %q is already used by service %q", s.ContainerName, other)
+			} else {
+				containerNames[s.ContainerName] = name
+			}
+			if s.Replicas() > 1 {
+				l.fail(path+".container_name", "container_name %q cannot be used with %d replicas: a container name is unique", s.ContainerName, s.Replicas())
+			}
+		}
+		l.validateValues(s, path)
+	}
+	l.validateResources(p)
+	l.checkCycles(p)
+}
+
+func (l *loader) serviceRef(p *Project, path, what, target string) {
+	if _, ok := p.Services[target]; ok {
+		return
+	}
+	if _, ok := p.DisabledServices[target]; ok {
+		l.fail(path, "%s service %q, which is disabled by its profiles", what, target)
+		return
+	}
+	l.fail(path, "%s undefined service %q", what, target)
+}
+
+func (l *loader) validateRefs(p *Project, s *Service, path string) {
+	for _, dep := range sortedKeys(s.DependsOn) {
+		if !s.DependsOn[dep].Required {
+			if _, ok := p.Services[dep]; !ok {
+				continue
+			}
+		}
+		l.serviceRef(p, path+".depends_on."+dep, "depends on", dep)
+	}
+	for _, net := range sortedKeys(s.Networks) {
+		if _, ok := p.Networks[net]; !ok && net != "default" {
+			l.fail(path+".networks."+net, "undefined network %q: declare it under the top-level networks", net)
+		}
+	}
+	for i, v := range s.Volumes {
+		if v.Type == VolumeTypeVolume && v.Source != "" {
+			if _, ok := p.Volumes[v.Source]; !ok {
+				l.fail(fmt.Sprintf("%s.volumes[%d]", path, i), "undefined volume %q: declare it under the top-level volumes", v.Source)
+			}
+		}
+	}
+	for i, ref := range s.Secrets {
+		if _, ok := p.Secrets[ref.Source]; !ok {
+			l.fail(fmt.Sprintf("%s.secrets[%d]", path, i), "undefined secret %q: declare it under the top-level secrets", ref.Source)
+		}
+	}
+	for i, ref := range s.Configs {
+		if _, ok := p.Configs[ref.Source]; !ok {
+			l.fail(fmt.Sprintf("%s.configs[%d]", path, i), "undefined config %q: declare it under the top-level configs", ref.Source)
+		}
+	}
+	if s.Build != nil {
+		for i, ref := range s.Build.Secrets {
+			if _, ok := p.Secrets[ref.Source]; !ok {
+				l.fail(fmt.Sprintf("%s.build.secrets[%d]", path, i), "undefined secret %q: declare it under the top-level secrets", ref.Source)
+			}
+		}
+	}
+	for key, mode := range map[string]string{"network_mode": s.NetworkMode, "ipc": s.IPC, "pid": s.PID} {
+		if target, ok := strings.CutPrefix(mode, "service:"); ok {
+			l.serviceRef(p, path+"."+key, "refers to", target)
+		}
+	}
+	if s.NetworkMode != "" && len(s.Networks) > 0 {
+		l.fail(path+".network_mode", "network_mode and networks cannot be used together")
+	}
+	for i, from := range s.VolumesFrom {
+		if strings.HasPrefix(from, "container:") {
+			continue
+		}
+		target, _, _ := strings.Cut(from, ":")
+		l.serviceRef(p, fmt.Sprintf("%s.volumes_from[%d]", path, i), "takes volumes from", target)
+	}
+}
+
+var (
+	restartValues    = []string{"no", "always", "on-failure", "unless-stopped"}
+	pullPolicyValues = []string{"always", "never", "missing", "build", "if_not_present", "daily", "weekly", "refresh"}
+	conditionValues  = []string{ConditionStarted, ConditionHealthy, ConditionCompletedSuccessfully}
+)
+
+func (l *loader) validateValues(s *Service, path string) {
+	if s.Restart != "" {
+		policy, count, hasCount := strings.Cut(s.Restart, ":")
+		if !contains(restartValues, policy) || hasCount && (policy != "on-failure" || !isDigits(count)) {
+			l.fail(path+".restart", "invalid restart policy %q: expected no, always, on-failure[:N] or unless-stopped", s.Restart)
+		}
+	}
+	if s.PullPolicy != "" && !contains(pullPolicyValues, s.PullPolicy) && !strings.HasPrefix(s.PullPolicy, "every_") {
+		l.fail(path+".pull_policy", "invalid pull policy %q: expected always, never, missing, build, daily, weekly or every_<duration>", s.PullPolicy)
+	}
+	for _, dep := range sortedKeys(s.DependsOn) {
+		if c := s.DependsOn[dep].Condition; !contains(conditionValues, c) {
+			l.fail(path+".depends_on."+dep+".condition", "invalid condition %q: expected %s", c, strings.Join(conditionValues, ", "))
+		}
+	}
+	if s.Scale != nil && *s.Scale < 0 {
+		l.fail(path+".scale", "scale must not be negative")
+	}
+	if h := s.Healthcheck; h != nil && len(h.Test) > 0 {
+		switch h.Test[0] {
+		case "CMD", "CMD-SHELL", "NONE":
+		default:
+			l.fail(path+".healthcheck.test", "test list must start with CMD, CMD-SHELL or NONE, got %q", h.Test[0])
+		}
+	}
+}
+
+func (l *loader) validateResources(p *Project) {
+	for _, name := range sortedKeys(p.Secrets) {
+		checkFileSource(l, "secrets."+name, (*Secret)(p.Secrets[name]))
+	}
+	for _, name := range sortedKeys(p.Configs) {
+		checkFileSource(l, "configs."+name, (*Secret)(p.Configs[name]))
+	}
+}
+
+func checkFileSource(l *loader, path string, s *Secret) {
+	n := 0
+	for _, set := range []bool{s.File != "", s.Environment != "", s.Content != "", s.External} {
+		if set {
+			n++
+		}
+	}
+	if n == 0 {
+		l.fail(path, "no source: expected one of file, environment, content or external")
+	}
+	if n > 1 {
+		l.fail(path, "more than one source: expected only one of file, environment, content or external")
+	}
+}
+
+// checkCycles reports every depends_on cycle once, starting from its
+// smallest service name.
+func (l *loader) checkCycles(p *Project) {
+	const (
+		unvisited = iota
+		active
+		finished
+	)
+	state := map[string]int{}
+	var stack []string
+	reported := map[string]bool{}
+	var visit func(name string)
+	visit = func(name string) {
+		state[name] = active
+		stack = append(stack, name)
+		s := p.Services[name]
+		for _, dep := range sortedKeys(s.DependsOn) {
+			if _, ok := p.Services[dep]; !ok {
+				continue
+			}
+			switch state[dep] {
+			case unvisited:
+				visit(dep)
+			case active:
+				l.reportCycle(stack, dep, reported)
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[name] = finished
+	}
+	for _, name := range sortedKeys(p.Services) {
+		if state[name] == unvisited {
+			visit(name)
+		}
+	}
+}
+
+func (l *loader) reportCycle(stack []string, dep string, reported map[string]bool) {
+	start := 0
+	for i, n := range stack {
+		if n == dep {
+			start = i
+		}
+	}
+	cycle := append([]string{}, stack[start:]...)
+	key := append([]string{}, cycle...)
+	sort.Strings(key)
+	if reported[strings.Join(key, ",")] {
+		return
+	}
+	reported[strings.Join(key, ",")] = true
+	last := cycle[len(cycle)-1]
+	l.fail("services."+last+".depends_on."+dep, "dependency cycle: %s -> %s", strings.Join(cycle, " -> "), dep)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

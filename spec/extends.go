@@ -28,6 +28,8 @@ func (l *loader) extendService(services *node, name string, svc *node, file stri
 	if ext == nil || svc.kind != mapNode {
 		return svc
 	}
+	svc = svc.clone()
+	svc.del("extends")
 	ref := extendsRef{file: file, service: name}
 	for i, r := range chain {
 		if r == ref {
@@ -47,7 +49,7 @@ func (l *loader) extendService(services *node, name string, svc *node, file stri
 	source := services
 	sourceFile := file
 	if fromFile != "" {
-		tree := l.extendsFile(fromFile, ext)
+		tree := l.extendsFile(fromFile, ext, path+".extends.file")
 		if tree == nil {
 			return svc
 		}
@@ -64,9 +66,7 @@ func (l *loader) extendService(services *node, name string, svc *node, file stri
 		return svc
 	}
 	resolved := l.extendService(source, target, baseSvc, sourceFile, chain, done)
-	own := svc.clone()
-	own.del("extends")
-	merged := mergeNodes(resolved.clone(), own, path)
+	merged := mergeNodes(resolved.clone(), svc, path)
 	merged.pos = svc.pos
 	return merged
 }
@@ -103,20 +103,20 @@ func (l *loader) unknownKeyAt(k *node, path string, names []string) {
 
 // extendsFile parses another file named by extends; its relative paths
 // resolve against its own directory.
-func (l *loader) extendsFile(file string, at *node) *node {
+func (l *loader) extendsFile(file string, at *node, path string) *node {
 	if tree, ok := l.files[file]; ok {
 		return tree
 	}
 	data, err := l.readFile(file)
 	if err != nil {
-		l.errs.at(at, "", "extends: %s: %v", file, err)
+		l.errs.at(at, path, "%s: %v", file, err)
 		l.files[file] = nil
 		return nil
 	}
 	tree := parseYAML(file, filepath.Dir(file), data, &l.errs)
 	if tree == nil || tree.kind != mapNode || tree.get("services") == nil || tree.get("services").kind != mapNode {
 		if tree != nil {
-			l.errs.at(at, "", "extends: %s: no services mapping", file)
+			l.errs.at(at, path, "%s: expected a services mapping", file)
 		}
 		l.files[file] = nil
 		return nil

@@ -210,7 +210,7 @@ func (l *loader) loadFile(file, base string, lookup lookupFunc, chain []string) 
 		return nil
 	}
 	if tree.kind == nullNode {
-		l.errs.add(&Error{Pos: pos{file: file}, Msg: "empty stack file: expected a mapping with services"})
+		l.errs.add(&Error{Pos: pos{file: file, line: 1, col: 1}, Msg: "empty stack file: expected a mapping with services"})
 		return nil
 	}
 	if tree.kind != mapNode {

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -34,6 +35,12 @@ func (l *loader) validate(p *Project) {
 			l.fail(path, "service has neither an image nor a build context: expected image or build")
 		}
 		l.validateRefs(p, s, path)
+		if !l.options.SkipConsistency && s.Build != nil && s.Platform != "" && len(s.Build.Platforms) > 0 && !contains(s.Build.Platforms, s.Platform) {
+			l.fail(path+".platform", "platform %q is not one of build.platforms %v", s.Platform, s.Build.Platforms)
+		}
+		if _, set := l.positions[path+".container_name"]; set && !containerNameRe.MatchString(s.ContainerName) {
+			l.fail(path+".container_name", "invalid container name %q: expected letters, digits, _, . and -, starting with a letter or a digit", s.ContainerName)
+		}
 		if s.ContainerName != "" {
 			if other, ok := containerNames[s.ContainerName]; ok {
 				l.fail(path+".container_name", "container name %q is already used by service %q", s.ContainerName, other)
@@ -117,6 +124,7 @@ func (l *loader) validateRefs(p *Project, s *Service, path string) {
 }
 
 var (
+	containerNameRe  = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 	restartValues    = []string{"no", "always", "on-failure", "unless-stopped"}
 	pullPolicyValues = []string{"always", "never", "missing", "build", "if_not_present", "daily", "weekly", "refresh"}
 	conditionValues  = []string{ConditionStarted, ConditionHealthy, ConditionCompletedSuccessfully}

@@ -21,6 +21,9 @@ type Manager struct {
 	Table  string // nftables table (inet family) for NAT and isolation
 	Pools  []Pool // automatic IPv4 subnets
 	Pools6 []Pool // automatic IPv6 subnets
+	// ProxyOnly leaves published ports to the userland proxy, as when
+	// nf_tables is missing.
+	ProxyOnly bool
 	// Warn receives problems that do not stop the operation, such as a
 	// missing nf_tables (no egress) or a FORWARD drop policy.
 	Warn func(msg string)

@@ -77,6 +77,10 @@ func (m *Manager) addNetworkRules(n *Network) error {
 	// through the bridge with a loopback source, which needs a
 	// masquerade to get an answer.
 	add(ch.postrouting, concat(matchOif(n.Bridge, false), matchPrefix(netip.MustParsePrefix("127.0.0.0/8"), false), []expr.Any{&expr.Masq{}}))
+	// A container reaching a published port through the host's address
+	// is sent back onto its own bridge; without a masquerade the answer
+	// would come straight from the other container and be dropped.
+	add(ch.postrouting, concat(matchIif(n.Bridge, false), matchOif(n.Bridge, false), matchDNATed(), []expr.Any{&expr.Masq{}}))
 	for _, s := range n.Subnets {
 		if n.Internal {
 			add(ch.forward, concat(matchIif(n.Bridge, false), matchOif(n.Bridge, true), []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}}))

@@ -122,3 +122,16 @@ func concat(parts ...[]expr.Any) []expr.Any {
 	}
 	return out
 }
+
+// ipsDstNAT is IPS_DST_NAT of the conntrack status bits.
+const ipsDstNAT = 1 << 5
+
+// matchDNATed matches packets of connections whose destination was
+// rewritten, such as a published port.
+func matchDNATed() []expr.Any {
+	return []expr.Any{
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATUS},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: binaryutil.NativeEndian.PutUint32(ipsDstNAT), Xor: make([]byte, 4)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: make([]byte, 4)},
+	}
+}

@@ -9,11 +9,6 @@ import (
 	"stack/spec"
 )
 
-// keysNotHashed are the service keys that do not describe the container
-// itself, as in Compose: how many replicas, how the image is made or
-// fetched, and what starts before it.
-var keysNotHashed = []string{"build", "depends_on", "profiles", "scale", "pull_policy"}
-
 // ImageRef is the image a service runs: its image key, or for a service
 // that only builds, "<project>-<service>" as Compose names it.
 func ImageRef(project *spec.Project, service *spec.Service) string {
@@ -24,10 +19,11 @@ func ImageRef(project *spec.Project, service *spec.Service) string {
 }
 
 // ConfigHash is the config hash of a service as stack labels its containers
-// and `stack config --hash` prints it: a SHA-256 over the normalized service
-// (less the keys Compose leaves out), the ID of its image, the definitions of
-// its networks and volumes, and the contents of its env_file, config and
-// secret files. imageID and files come from the host (Observed.Images and
+// (and as `stack config --hash` should print it): a SHA-256 over the
+// service's canonical form (spec.CanonicalJSON, which leaves out what
+// Compose leaves out), the ID of its image, the definitions of its networks
+// and volumes, and the contents of its env_file, config and secret files.
+// imageID and files come from the host (Observed.Images and
 // Observed.Files); pass what is known.
 func ConfigHash(project *spec.Project, service *spec.Service, imageID string, files map[string]string) (string, error) {
 	hash, _, err := serviceHash(project, service, imageID, files)
@@ -37,7 +33,7 @@ func ConfigHash(project *spec.Project, service *spec.Service, imageID string, fi
 // serviceHash returns the config hash and a short digest per hashed key, from
 // which a plan tells what changed.
 func serviceHash(project *spec.Project, service *spec.Service, imageID string, files map[string]string) (string, map[string]string, error) {
-	raw, err := json.Marshal(service)
+	raw, err := spec.CanonicalJSON(service)
 	if err != nil {
 		return "", nil, fmt.Errorf("service %q: hash: %w", service.Name, err)
 	}
@@ -45,14 +41,8 @@ func serviceHash(project *spec.Project, service *spec.Service, imageID string, f
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return "", nil, fmt.Errorf("service %q: hash: %w", service.Name, err)
 	}
-	for _, k := range keysNotHashed {
-		delete(fields, k)
-	}
-	if deploy, ok := fields["deploy"].(map[string]any); ok {
-		delete(deploy, "replicas")
-		if len(deploy) == 0 {
-			delete(fields, "deploy")
-		}
+	if deploy, ok := fields["deploy"].(map[string]any); ok && len(deploy) == 0 {
+		delete(fields, "deploy")
 	}
 	if imageID != "" {
 		fields["image_id"] = imageID

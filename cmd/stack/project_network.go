@@ -1,0 +1,153 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"stack/planner"
+	"stack/runtime/container"
+	"stack/spec"
+)
+
+// serviceNetwork is a replica's networking: its network mode, one
+// attachment per network with the DNS names of the replica on it, the
+// published ports and the resolver settings.
+func serviceNetwork(project *spec.Project, s *spec.Service, name string) (container.NetworkConfig, error) {
+	n := container.NetworkConfig{
+		Mode: "bridge", DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOpt,
+		Hostname: s.Hostname, Domainname: s.Domainname,
+	}
+	switch mode := s.NetworkMode; {
+	case mode == "" || mode == "bridge":
+	case mode == "host" || mode == "none":
+		n.Mode = mode
+	case strings.HasPrefix(mode, "container:"):
+		n.Mode = mode
+	case strings.HasPrefix(mode, "service:"):
+		// The executor resolves the service to its first container.
+		n.Mode = mode
+	default:
+		return n, fmt.Errorf("service %q: network_mode %q: expected bridge, host, none, service:NAME or container:NAME", s.Name, mode)
+	}
+	var err error
+	if n.ExtraHosts, err = extraHosts(s); err != nil {
+		return n, err
+	}
+	if n.Ports, err = publishedPorts(s); err != nil {
+		return n, err
+	}
+	if n.Mode != "bridge" {
+		return n, nil
+	}
+	keys := sortedNames(s.Networks)
+	if len(keys) == 0 {
+		keys = []string{"default"}
+	}
+	for _, key := range keys {
+		a := container.Attachment{
+			Network: planner.NetworkName(project, key),
+			Aliases: []string{s.Name, name},
+		}
+		if s.Hostname != "" {
+			a.Aliases = append(a.Aliases, s.Hostname)
+		}
+		if sn := s.Networks[key]; sn != nil {
+			a.Aliases = append(a.Aliases, sn.Aliases...)
+			a.MAC = sn.MacAddress
+			if a.IPv4, err = optionalAddr(sn.IPv4Address); err != nil {
+				return n, fmt.Errorf("service %q: networks.%s.ipv4_address: %w", s.Name, key, err)
+			}
+			if a.IPv6, err = optionalAddr(sn.IPv6Address); err != nil {
+				return n, fmt.Errorf("service %q: networks.%s.ipv6_address: %w", s.Name, key, err)
+			}
+		}
+		if a.MAC == "" {
+			a.MAC = s.MacAddress
+		}
+		n.Attachments = append(n.Attachments, a)
+	}
+	return n, nil
+}
+
+func optionalAddr(s string) (netip.Addr, error) {
+	if s == "" {
+		return netip.Addr{}, nil
+	}
+	return netip.ParseAddr(s)
+}
+
+// extraHosts reads "host:ip" and "host=ip" entries; an IPv6 address may
+// follow the first colon.
+func extraHosts(s *spec.Service) ([]container.HostEntry, error) {
+	var out []container.HostEntry
+	for _, e := range s.ExtraHosts {
+		host, ip, ok := strings.Cut(e, "=")
+		if !ok {
+			host, ip, ok = strings.Cut(e, ":")
+		}
+		ip = strings.Trim(ip, "[]")
+		if _, err := netip.ParseAddr(ip); !ok || err != nil {
+			if ip != "host-gateway" {
+				return nil, fmt.Errorf("service %q: extra_hosts %q: expected host:ip or host=ip", s.Name, e)
+			}
+		}
+		out = append(out, container.HostEntry{Host: host, IP: ip})
+	}
+	return out, nil
+}
+
+// publishedPorts expands the service's published ports; ranges map one to
+// one onto the target ports that follow the target.
+func publishedPorts(s *spec.Service) ([]container.PortBinding, error) {
+	var out []container.PortBinding
+	for _, p := range s.Ports {
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		if p.Mode == "ingress" && p.Published == "" && p.Target == 0 {
+			continue
+		}
+		first, last, err := portRange(p.Published)
+		if err != nil {
+			return nil, fmt.Errorf("service %q: ports: published %q: %w", s.Name, p.Published, err)
+		}
+		if p.Target == 0 || p.Target > 65535 {
+			return nil, fmt.Errorf("service %q: ports: target %d: expected a port from 1 to 65535", s.Name, p.Target)
+		}
+		count := int(last) - int(first) + 1
+		if p.Published == "" {
+			count = 1
+		}
+		for i := 0; i < count; i++ {
+			host := uint16(0)
+			if p.Published != "" {
+				host = first + uint16(i)
+			}
+			out = append(out, container.PortBinding{
+				HostIP: p.HostIP, HostPort: host, ContainerPort: uint16(p.Target) + uint16(i), Protocol: proto,
+			})
+		}
+	}
+	return out, nil
+}
+
+func portRange(s string) (uint16, uint16, error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	lo, hi, isRange := strings.Cut(s, "-")
+	first, err := strconv.ParseUint(lo, 10, 16)
+	if err != nil {
+		return 0, 0, fmt.Errorf("expected a port or a range like 8000-8010")
+	}
+	last := first
+	if isRange {
+		if last, err = strconv.ParseUint(hi, 10, 16); err != nil || last < first {
+			return 0, 0, fmt.Errorf("expected a port or a range like 8000-8010")
+		}
+	}
+	return uint16(first), uint16(last), nil
+}

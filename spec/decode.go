@@ -97,7 +97,11 @@ func describe(n *node) string {
 }
 
 func (d *decoder) decode(n *node, path string, v reflect.Value) {
-	d.mark(n, path)
+	if n.kind != mapNode {
+		d.mark(n, path)
+	} else if _, ok := d.positions[path]; !ok {
+		d.mark(n, path)
+	}
 	if v.CanAddr() && d.custom(n, path, v.Addr().Interface()) {
 		return
 	}
@@ -214,6 +218,7 @@ func (d *decoder) decodeStruct(n *node, path string, v reflect.Value) {
 	for i, k := range n.keys {
 		key, val := k.value, n.items[i]
 		sub := joinPath(path, key)
+		d.mark(k, sub)
 		if strings.HasPrefix(key, "x-") && info.ext >= 0 {
 			ext := v.Field(info.ext)
 			if ext.IsNil() {
@@ -283,8 +288,9 @@ func (d *decoder) decodeMap(n *node, path string, v reflect.Value) {
 		v.Set(reflect.MakeMapWithSize(v.Type(), len(n.keys)))
 	}
 	for i, k := range n.keys {
+		d.mark(k, joinPath(path, k.value))
 		val := reflect.New(elem).Elem()
-		if elem.Kind() == reflect.String && n.items[i].kind != nullNode && n.items[i].kind != scalarNode {
+		if stringish && n.items[i].kind != nullNode && n.items[i].kind != scalarNode {
 			d.typeError(n.items[i], joinPath(path, k.value), "a string, a number or a boolean")
 			continue
 		}

@@ -131,9 +131,7 @@ func (l *loader) load(ctx context.Context) (*Project, error) {
 	l.resolveExtends(tree)
 	dropResets(tree)
 	project := l.decodeProject(tree, files)
-	if l.errs.len() == 0 {
-		l.finish(project)
-	}
+	l.finish(project)
 	if err := l.errs.err(); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,17 @@ func (l *loader) posOf(path string) pos {
 	return pos{}
 }
 
+// hasErrorUnder reports whether a problem was found at path or below, so
+// that a check does not repeat what an earlier one already said.
+func (l *loader) hasErrorUnder(path string) bool {
+	for _, e := range l.errs.list {
+		if e.Path == path || strings.HasPrefix(e.Path, path+".") {
+			return true
+		}
+	}
+	return false
+}
+
 func (l *loader) fail(path, format string, args ...any) {
 	l.errs.add(&Error{Pos: l.posOf(path), Path: path, Msg: fmt.Sprintf(format, args...)})
 }
@@ -31,7 +42,7 @@ func (l *loader) validate(p *Project) {
 	for _, name := range sortedKeys(p.Services) {
 		s := p.Services[name]
 		path := "services." + name
-		if !l.options.SkipConsistency && s.Image == "" && s.Build == nil && s.Provider == nil {
+		if !l.options.SkipConsistency && s.Image == "" && s.Build == nil && s.Provider == nil && !l.hasErrorUnder(path) {
 			l.fail(path, "service has neither an image nor a build context: expected image or build")
 		}
 		l.validateRefs(p, s, path)

@@ -36,7 +36,7 @@ func (s *Store) ensureSnapshot(ctx context.Context, chainID, diffID, blob v1.Has
 	if s.hasSnapshot(chainID) {
 		return nil
 	}
-	unlock, err := flock(filepath.Join(s.snapshots, ".lock-"+chainID.Hex), unix.LOCK_EX)
+	unlock, err := s.lockSnapshot(chainID)
 	if err != nil {
 		return err
 	}
@@ -57,6 +57,12 @@ func (s *Store) ensureSnapshot(ctx context.Context, chainID, diffID, blob v1.Has
 	return s.createSnapshot(chainID, func(dir string) error {
 		return unpackVerified(ctx, rc, dir, diffID)
 	})
+}
+
+// lockSnapshot serializes the making of one snapshot, so that concurrent
+// writers of the same layer unpack it once.
+func (s *Store) lockSnapshot(chainID v1.Hash) (func(), error) {
+	return flock(filepath.Join(s.snapshots, ".lock-"+chainID.Hex), unix.LOCK_EX)
 }
 
 // unpackVerified unpacks the tar stream r into dir and checks that the whole

@@ -61,9 +61,9 @@ func (s *Store) initLayout() error {
 // Dir returns the directory of the OCI image layout.
 func (s *Store) Dir() string { return s.dir }
 
-func (s *Store) blobDir() string    { return filepath.Join(s.dir, "blobs", "sha256") }
-func (s *Store) tmpDir() string     { return filepath.Join(s.dir, "tmp") }
-func (s *Store) indexPath() string  { return filepath.Join(s.dir, "index.json") }
+func (s *Store) blobDir() string   { return filepath.Join(s.dir, "blobs", "sha256") }
+func (s *Store) tmpDir() string    { return filepath.Join(s.dir, "tmp") }
+func (s *Store) indexPath() string { return filepath.Join(s.dir, "index.json") }
 func (s *Store) blobPath(h v1.Hash) string {
 	return filepath.Join(s.dir, "blobs", h.Algorithm, h.Hex)
 }

@@ -11,22 +11,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 )
 
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-}
-
-func openStore(t *testing.T) *Store {
-	t.Helper()
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func TestPutGetTagRemove(t *testing.T) {
 	needRoot(t)
 	ctx := context.Background()

@@ -1,0 +1,5 @@
+package image
+
+import "syscall"
+
+type syscallStat = syscall.Stat_t

@@ -20,6 +20,9 @@ type Endpoint struct {
 	// first is its canonical name, given back for reverse lookups.
 	Names []string     `json:"names"`
 	Addrs []netip.Addr `json:"addrs"`
+	// Internal tells that the network is internal: a container whose
+	// networks are all internal gets no forwarding.
+	Internal bool `json:"internal,omitempty"`
 }
 
 // Registry keeps one JSON file per endpoint in
@@ -110,6 +113,29 @@ func (r *Registry) List(network string) ([]Endpoint, error) {
 		out = append(out, ep)
 	}
 	return out, nil
+}
+
+// networksOf finds the networks holding a record of containerID.
+func (r *Registry) networksOf(containerID string) []Network {
+	out := []Network{}
+	if checkComponent(containerID) != nil {
+		return out
+	}
+	nets, err := os.ReadDir(r.Dir)
+	if err != nil {
+		return out
+	}
+	for _, n := range nets {
+		data, err := os.ReadFile(filepath.Join(r.dir(n.Name()), containerID+".json"))
+		if err != nil {
+			continue
+		}
+		var ep Endpoint
+		if json.Unmarshal(data, &ep) == nil {
+			out = append(out, Network{Name: n.Name(), Internal: ep.Internal})
+		}
+	}
+	return out
 }
 
 func checkComponent(s string) error {

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -21,34 +23,76 @@ type Network struct {
 // Config describes the resolver of one container.
 type Config struct {
 	Registry *Registry
-	// Networks are the container's networks; only names on these
-	// resolve.
+	// ContainerID is the container served. When Networks is empty its
+	// networks are the ones holding a record of it, looked up again
+	// every second, so a network connected later joins in.
+	ContainerID string
+	// Networks, when set, are the container's networks.
 	Networks []Network
 	// Upstream decides where other names go; nil never forwards.
 	Upstream *Upstream
 }
 
 // Resolver answers queries from a container: names of the containers on
-// its networks locally, everything else through the upstream servers.
+// its networks locally, everything else through the upstream servers
+// unless all its networks are internal.
 type Resolver struct {
-	nets     []Network
-	snaps    []*snapshot
-	upstream *Upstream
+	cfg Config
+
+	mu      sync.Mutex
+	nets    []Network
+	checked time.Time
+	snaps   map[string]*snapshot
 }
 
-// NewResolver returns the resolver for cfg. A container whose networks
-// are all internal gets no forwarding.
+// NewResolver returns the resolver for cfg.
 func NewResolver(cfg Config) *Resolver {
-	r := &Resolver{nets: cfg.Networks}
-	external := false
-	for _, n := range cfg.Networks {
-		r.snaps = append(r.snaps, &snapshot{reg: cfg.Registry, net: n.Name})
-		external = external || !n.Internal
+	return &Resolver{cfg: cfg, snaps: map[string]*snapshot{}}
+}
+
+// ownNetworksTTL is how long the list of the container's own networks is
+// trusted before the registry is looked at again.
+const ownNetworksTTL = time.Second
+
+type netView struct {
+	Network
+	snap *snapshot
+}
+
+// networks returns the container's networks with their record caches.
+func (r *Resolver) networks() []netView {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.cfg.Networks) > 0 {
+		r.nets = r.cfg.Networks
+	} else if r.nets == nil || time.Since(r.checked) > ownNetworksTTL {
+		r.nets = r.cfg.Registry.networksOf(r.cfg.ContainerID)
+		r.checked = time.Now()
 	}
-	if external || len(cfg.Networks) == 0 {
-		r.upstream = cfg.Upstream
+	out := make([]netView, 0, len(r.nets))
+	for _, n := range r.nets {
+		snap, ok := r.snaps[n.Name]
+		if !ok {
+			snap = &snapshot{reg: r.cfg.Registry, net: n.Name}
+			r.snaps[n.Name] = snap
+		}
+		out = append(out, netView{n, snap})
 	}
-	return r
+	return out
+}
+
+// forwards reports whether names not ours go upstream: not when every
+// network of the container is internal.
+func (r *Resolver) forwards(nets []netView) bool {
+	if r.cfg.Upstream == nil {
+		return false
+	}
+	for _, n := range nets {
+		if !n.Internal {
+			return true
+		}
+	}
+	return len(nets) == 0
 }
 
 // ServeDNS answers one query.
@@ -57,26 +101,27 @@ func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		reply(w, req, new(dns.Msg).SetRcode(req, dns.RcodeNotImplemented))
 		return
 	}
-	if resp := r.local(req); resp != nil {
+	nets := r.networks()
+	if resp := r.local(req, nets); resp != nil {
 		reply(w, req, resp)
 		return
 	}
-	if r.upstream == nil {
+	if !r.forwards(nets) {
 		reply(w, req, new(dns.Msg).SetRcode(req, dns.RcodeRefused))
 		return
 	}
-	reply(w, req, r.upstream.Forward(req, isTCP(w)))
+	reply(w, req, r.cfg.Upstream.Forward(req, isTCP(w)))
 }
 
 // local answers from the records, or returns nil when the name is not
 // ours to answer.
-func (r *Resolver) local(req *dns.Msg) *dns.Msg {
+func (r *Resolver) local(req *dns.Msg, nets []netView) *dns.Msg {
 	q := req.Question[0]
 	name := strings.ToLower(strings.TrimSuffix(q.Name, "."))
 	if q.Qtype == dns.TypePTR {
-		return r.reverse(req, name)
+		return reverse(req, name, nets)
 	}
-	addrs, found := r.lookup(name)
+	addrs, found := lookup(name, nets)
 	if !found {
 		if !strings.Contains(name, ".") {
 			return new(dns.Msg).SetRcode(req, dns.RcodeNameError)
@@ -105,15 +150,15 @@ func (r *Resolver) local(req *dns.Msg) *dns.Msg {
 
 // lookup finds the addresses of a name on the container's networks, also
 // in the "name.network" form that restricts it to one network.
-func (r *Resolver) lookup(name string) ([]netip.Addr, bool) {
+func lookup(name string, nets []netView) ([]netip.Addr, bool) {
 	var out []netip.Addr
 	found := false
-	for i, n := range r.nets {
+	for _, n := range nets {
 		want := name
 		if base, ok := strings.CutSuffix(name, "."+strings.ToLower(n.Name)); ok {
 			want = base
 		}
-		for _, ep := range r.snaps[i].endpoints() {
+		for _, ep := range n.snap.endpoints() {
 			if !hasName(ep.Names, want) {
 				continue
 			}
@@ -128,13 +173,13 @@ func (r *Resolver) lookup(name string) ([]netip.Addr, bool) {
 	return out, found
 }
 
-func (r *Resolver) reverse(req *dns.Msg, name string) *dns.Msg {
+func reverse(req *dns.Msg, name string, nets []netView) *dns.Msg {
 	addr, ok := parseReverse(name)
 	if !ok {
 		return nil
 	}
-	for i, n := range r.nets {
-		for _, ep := range r.snaps[i].endpoints() {
+	for _, n := range nets {
+		for _, ep := range n.snap.endpoints() {
 			if !containsAddr(ep.Addrs, addr) || len(ep.Names) == 0 {
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -181,5 +182,38 @@ func TestParseReverse(t *testing.T) {
 		if got != want {
 			t.Errorf("parseReverse(%q): got %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestResolverFindsOwnNetworks(t *testing.T) {
+	up := startUpstream(t)
+	reg := testRegistry(t)
+	r := NewResolver(Config{Registry: reg, ContainerID: "w1", Upstream: &Upstream{Servers: []string{up.addr}}})
+	ask := func(name string) *dns.Msg {
+		w := udpRecorder()
+		r.ServeDNS(w, new(dns.Msg).SetQuestion(name, dns.TypeA))
+		return w.msg
+	}
+	if got := answers(ask("cache.")); len(got) != 1 {
+		t.Errorf("cache from w1: got %v", got)
+	}
+	if m := ask("db."); m.Rcode != dns.RcodeNameError {
+		t.Errorf("db from w1 before connect: got %s", dns.RcodeToString[m.Rcode])
+	}
+	// network connect: w1 joins back.
+	reg.Put("back", Endpoint{ContainerID: "w1", Names: []string{"demo-web-1"}, Addrs: addrs("10.6.0.9")})
+	r.mu.Lock()
+	r.checked = time.Time{}
+	r.mu.Unlock()
+	if got := answers(ask("db.")); len(got) != 1 {
+		t.Errorf("db from w1 after connect: got %v", got)
+	}
+
+	internal := NewResolver(Config{Registry: reg, ContainerID: "i1", Upstream: &Upstream{Servers: []string{up.addr}}})
+	reg.Put("sealed", Endpoint{ContainerID: "i1", Names: []string{"lonely"}, Addrs: addrs("10.9.0.2"), Internal: true})
+	w := udpRecorder()
+	internal.ServeDNS(w, new(dns.Msg).SetQuestion("example.com.", dns.TypeA))
+	if w.msg.Rcode != dns.RcodeRefused {
+		t.Errorf("internal-only container forwarding: got %s, want REFUSED", dns.RcodeToString[w.msg.Rcode])
 	}
 }

@@ -5,12 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
+	"net/http"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"stack/runtime/image"
 )
@@ -31,7 +35,7 @@ func Pull(ctx context.Context, store *image.Store, ref string, options Options) 
 	p.printf("%s: Pulling from %s", t.id, parsed.Context().RepositoryStr())
 	desc, err := remote.Get(parsed, options.remote(ctx)...)
 	if err != nil {
-		return nil, t.classify(err)
+		return nil, t.whichNotFound(ctx, t.classify(err), parsed.Context(), options)
 	}
 	remoteImage, err := desc.Image()
 	if err != nil {
@@ -61,6 +65,22 @@ func Pull(ctx context.Context, store *image.Store, ref string, options Options) 
 	p.printf("Digest: %s", desc.Digest)
 	p.printf("Status: Downloaded newer image for %s", t.ref)
 	return stored, nil
+}
+
+// whichNotFound tells an unknown repository from an unknown tag: some
+// registries answer MANIFEST_UNKNOWN for both, but only a known repository
+// has a tag list.
+func (t target) whichNotFound(ctx context.Context, err error, repo name.Repository, options Options) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != ErrManifestNotFound {
+		return err
+	}
+	_, listErr := remote.List(repo, options.remote(ctx)...)
+	var terr *transport.Error
+	if errors.As(listErr, &terr) && terr.StatusCode == http.StatusNotFound {
+		return &Error{Op: t.op, Ref: t.ref, Kind: ErrRepositoryNotFound, Detail: fmt.Sprintf("repository %s not found", t.repo), Err: terr}
+	}
+	return err
 }
 
 // trackedImage shows the download of each layer the store reads and checks

@@ -27,11 +27,12 @@ func parse(op, ref string, hosts *Hosts) (string, name.Reference, error) {
 }
 
 func newTarget(op, canonical string, ref name.Reference) target {
+	repository, _ := image.Familiar(canonical)
 	return target{
 		op:       op,
 		ref:      image.FamiliarString(canonical),
 		registry: ref.Context().RegistryStr(),
-		repo:     ref.Context().Name(),
+		repo:     repository,
 		id:       ref.Identifier(),
 	}
 }

@@ -195,4 +195,3 @@ func waitFor(t *testing.T, exited chan error, stderr *strings.Builder, what stri
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-

@@ -126,3 +126,19 @@ func TestMalformed(t *testing.T) {
 		})
 	}
 }
+
+func loadStringWithDotenv(t *testing.T, content, dotenv string, env map[string]string) (*Project, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(dotenv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(context.Background(), Options{WorkingDir: dir, Environ: env})
+	if err != nil {
+		return nil, strings.ReplaceAll(err.Error(), dir, "DIR")
+	}
+	return p, ""
+}

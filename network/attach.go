@@ -213,3 +213,18 @@ func (m *Manager) DetachAll(containerID string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// LoopbackUp raises lo in target, for containers without any network
+// attachment that still get the resolver on 127.0.0.11.
+func LoopbackUp(target netns.NsHandle) error {
+	h, err := netlink.NewHandleAt(target)
+	if err != nil {
+		return fmt.Errorf("open container network namespace: %w", err)
+	}
+	defer h.Close()
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		return err
+	}
+	return h.LinkSetUp(lo)
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/vishvananda/netns"
+
+	"stack/dns"
+	"stack/network"
+	"stack/runtime/container"
+)
+
+// networkHooks implements the container monitor's networking hooks with
+// the network and dns packages.
+type networkHooks struct {
+	g        *globalOptions
+	networks *network.Manager
+	registry *dns.Registry
+
+	mu sync.Mutex
+	// resolverSockets are opened by Attach, synchronously, so that the
+	// resolver answers before the user process starts; Serve takes them.
+	resolverSockets map[string]resolverSockets
+}
+
+type resolverSockets struct {
+	pc net.PacketConn
+	ln net.Listener
+}
+
+func newNetworkHooks(g *globalOptions) *networkHooks {
+	return &networkHooks{
+		g:               g,
+		networks:        networkManager(g),
+		registry:        dnsRegistry(g),
+		resolverSockets: map[string]resolverSockets{},
+	}
+}
+
+// dnsRegistry is where every monitor's resolver finds the records.
+func dnsRegistry(g *globalOptions) *dns.Registry {
+	return &dns.Registry{Dir: filepath.Join(g.RunRoot, "networks")}
+}
+
+// Attach wires one interface per attachment (eth0 carries the default
+// route), publishes the container's DNS records, and opens the resolver's
+// sockets inside the namespace.
+func (h *networkHooks) Attach(ctx context.Context, containerID string, cfg container.NetworkConfig, pid int) ([]container.Interface, error) {
+	ns, err := netns.GetFromPid(pid)
+	if err != nil {
+		return nil, fmt.Errorf("network namespace of pid %d: %w", pid, err)
+	}
+	defer ns.Close()
+	names := h.dnsNames(containerID, cfg)
+	var ifaces []container.Interface
+	for i, a := range cfg.Attachments {
+		att, err := h.networks.Attach(network.AttachOptions{
+			ContainerID: containerID, Network: a.Network, Interface: "eth" + strconv.Itoa(i),
+			Addrs: staticAddrs(a), MAC: a.MAC, DefaultRoute: i == 0,
+		}, ns)
+		if err == nil {
+			err = h.registry.Put(a.Network, dns.Endpoint{ContainerID: containerID, Names: appendNames(a.Aliases, names), Addrs: prefixAddrs(att.Addrs), Internal: att.Internal})
+		}
+		if err != nil {
+			return nil, errors.Join(err, h.Detach(ctx, containerID, cfg))
+		}
+		ifaces = append(ifaces, container.Interface{Name: att.Interface, Network: a.Network, Addrs: att.Addrs, Gateway: att.Gateways[0], MAC: att.MAC})
+	}
+	if len(cfg.Attachments) == 0 {
+		if err := network.LoopbackUp(ns); err != nil {
+			return nil, err
+		}
+	}
+	if err := h.openResolver(containerID, pid); err != nil {
+		return nil, errors.Join(err, h.Detach(ctx, containerID, cfg))
+	}
+	return ifaces, nil
+}
+
+func (h *networkHooks) openResolver(containerID string, pid int) error {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/net")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	pc, ln, err := dns.Listen(f, dns.Address)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closeResolverLocked(containerID)
+	h.resolverSockets[containerID] = resolverSockets{pc, ln}
+	return nil
+}
+
+func (h *networkHooks) closeResolverLocked(containerID string) {
+	if s, ok := h.resolverSockets[containerID]; ok {
+		s.pc.Close()
+		s.ln.Close()
+		delete(h.resolverSockets, containerID)
+	}
+}
+
+// dnsNames are the names a container has on every network: its hostname;
+// each attachment adds its aliases, where the container name, the
+// service name and the stack file's aliases are.
+func (h *networkHooks) dnsNames(_ string, cfg container.NetworkConfig) []string {
+	if cfg.Hostname == "" {
+		return nil
+	}
+	return []string{cfg.Hostname}
+}
+
+func appendNames(names, more []string) []string {
+	out := append([]string(nil), names...)
+	for _, n := range more {
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func staticAddrs(a container.Attachment) []netip.Addr {
+	var out []netip.Addr
+	for _, addr := range []netip.Addr{a.IPv4, a.IPv6} {
+		if addr.IsValid() {
+			out = append(out, addr)
+		}
+	}
+	return out
+}
+
+func prefixAddrs(list []netip.Prefix) []netip.Addr {
+	out := make([]netip.Addr, len(list))
+	for i, p := range list {
+		out[i] = p.Addr()
+	}
+	return out
+}
+
+// Detach withdraws the DNS records first, so names vanish at once, then
+// the DNAT rules, veths and addresses. Every step tolerates what is gone.
+func (h *networkHooks) Detach(_ context.Context, containerID string, cfg container.NetworkConfig) error {
+	h.mu.Lock()
+	h.closeResolverLocked(containerID)
+	h.mu.Unlock()
+	errs := []error{h.registry.RemoveAll(containerID), h.networks.Unpublish(containerID)}
+	for _, a := range cfg.Attachments {
+		errs = append(errs, h.networks.Detach(containerID, a.Network))
+	}
+	errs = append(errs, h.networks.DetachAll(containerID))
+	return errors.Join(errs...)
+}
+
+// Serve answers on the sockets Attach opened (or opens them now) until
+// ctx is done.
+func (h *networkHooks) Serve(ctx context.Context, containerID string, cfg container.NetworkConfig, _ []container.Interface, nsFile *os.File) error {
+	h.mu.Lock()
+	s, ok := h.resolverSockets[containerID]
+	delete(h.resolverSockets, containerID)
+	h.mu.Unlock()
+	if !ok {
+		pc, ln, err := dns.Listen(nsFile, dns.Address)
+		if err != nil {
+			return err
+		}
+		s = resolverSockets{pc, ln}
+	}
+	r := dns.NewResolver(dns.Config{
+		Registry: h.registry, ContainerID: containerID,
+		Upstream: &dns.Upstream{Servers: cfg.DNS},
+	})
+	return dns.Serve(ctx, s.pc, s.ln, r)
+}
+
+// Reserve binds the host ports once, so that a conflict fails before the
+// container is created, and resolves random ports.
+func (h *networkHooks) Reserve(_ context.Context, _ string, ports []container.PortBinding) ([]container.PortBinding, error) {
+	bindings, err := toNetworkPorts(ports)
+	if err != nil {
+		return nil, err
+	}
+	got, err := network.Reserve(bindings)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]container.PortBinding, len(ports))
+	for i, p := range ports {
+		p.HostPort = got[i].HostPort
+		out[i] = p
+	}
+	return out, nil
+}
+
+// Publish forwards the host ports to the container's first network
+// address.
+func (h *networkHooks) Publish(_ context.Context, containerID string, ports []container.PortBinding, ifaces []container.Interface) (io.Closer, error) {
+	bindings, err := toNetworkPorts(ports)
+	if err != nil {
+		return nil, err
+	}
+	if len(ifaces) == 0 {
+		return nil, errors.New("publish ports: the container has no network interface")
+	}
+	p, err := h.networks.Publish(containerID, bindings, prefixAddrs(ifaces[0].Addrs))
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func toNetworkPorts(ports []container.PortBinding) ([]network.PortBinding, error) {
+	out := make([]network.PortBinding, 0, len(ports))
+	for _, p := range ports {
+		b := network.PortBinding{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Proto: p.Protocol}
+		if b.Proto == "" {
+			b.Proto = "tcp"
+		}
+		if p.HostIP != "" {
+			ip, err := netip.ParseAddr(p.HostIP)
+			if err != nil {
+				return nil, fmt.Errorf("published port %d: host ip %q: expected an IP address", p.ContainerPort, p.HostIP)
+			}
+			b.HostIP = ip
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// containerHooks gives the monitor its networking hooks.
+func containerHooks(g *globalOptions) container.Hooks {
+	h := newNetworkHooks(g)
+	return container.Hooks{Network: h, DNS: h, Ports: h}
+}

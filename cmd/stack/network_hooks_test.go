@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"stack/network"
+	"stack/runtime/container"
+)
+
+// hookContainer is a process in fresh network and mount namespaces,
+// standing in for a container while the hooks are tested on their own.
+type hookContainer struct {
+	pid  int
+	stop context.CancelFunc
+}
+
+func startHookContainer(t *testing.T, args ...string) *hookContainer {
+	t.Helper()
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return &hookContainer{pid: cmd.Process.Pid}
+}
+
+// in runs a command in the container's network namespace, with a
+// resolv.conf pointing at the embedded resolver bound over the host's in
+// a private mount namespace, as the runtime does.
+func (c *hookContainer) in(t *testing.T, script string) (string, error) {
+	t.Helper()
+	conf := filepath.Join(t.TempDir(), "resolv.conf")
+	os.WriteFile(conf, []byte("nameserver 127.0.0.11\noptions ndots:0\n"), 0o644)
+	full := "mount --bind " + conf + " /etc/resolv.conf && exec nsenter -t " + strconv.Itoa(c.pid) + " -n -- sh -c '" + script + "'"
+	out, err := exec.Command("unshare", "-m", "sh", "-c", full).CombinedOutput()
+	return string(out), err
+}
+
+func testHooks(t *testing.T) *networkHooks {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	h := newNetworkHooks(&globalOptions{Root: t.TempDir(), RunRoot: t.TempDir()})
+	h.networks.Table = "stktest_" + hex.EncodeToString(b)
+	h.networks.Pools = []network.Pool{{Base: netip.MustParsePrefix("10.252.0.0/16"), Size: 24}}
+	h.networks.Warn = func(msg string) { t.Log("warning:", msg) }
+	t.Cleanup(func() {
+		nets, _ := h.networks.List()
+		for _, n := range nets {
+			for id := range n.Endpoints {
+				h.networks.Detach(id, n.Name)
+			}
+			h.networks.Remove(n.Name)
+		}
+	})
+	return h
+}
+
+func TestNetworkHooks(t *testing.T) {
+	h := testHooks(t)
+	ctx := context.Background()
+	if _, err := h.networks.Create(network.CreateOptions{Name: "hooknet"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.networks.Create(network.CreateOptions{Name: "othernet"}); err != nil {
+		t.Fatal(err)
+	}
+	www := t.TempDir()
+	os.WriteFile(filepath.Join(www, "index.html"), []byte("hello from db\n"), 0o644)
+	web := startHookContainer(t, "sleep", "120")
+	db := startHookContainer(t, "busybox", "httpd", "-f", "-p", "8080", "-h", www)
+	loner := startHookContainer(t, "sleep", "120")
+
+	cfgs := map[*hookContainer]container.NetworkConfig{
+		web:   {Mode: "bridge", Hostname: "webhost", Attachments: []container.Attachment{{Network: "hooknet", Aliases: []string{"web", "proj-web-1"}}}},
+		db:    {Mode: "bridge", Attachments: []container.Attachment{{Network: "hooknet", Aliases: []string{"db", "proj-db-1", "database"}}}},
+		loner: {Mode: "bridge", Attachments: []container.Attachment{{Network: "othernet", Aliases: []string{"loner"}}}},
+	}
+	ids := map[*hookContainer]string{web: "c-web", db: "c-db", loner: "c-loner"}
+	ifaces := map[*hookContainer][]container.Interface{}
+	for c, cfg := range cfgs {
+		got, err := h.Attach(ctx, ids[c], cfg, c.pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ifaces[c] = got
+		nsFile, err := os.Open("/proc/" + strconv.Itoa(c.pid) + "/ns/net")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- h.Serve(sctx, ids[c], cfg, got, nsFile) }()
+		t.Cleanup(func() { cancel(); <-done; nsFile.Close() })
+	}
+	dbIP := ifaces[db][0].Addrs[0].Addr().String()
+	webIP := ifaces[web][0].Addrs[0].Addr().String()
+
+	for _, name := range []string{"db", "proj-db-1", "database", "db.hooknet"} {
+		if out, err := web.in(t, "busybox nslookup "+name+" 127.0.0.11"); err != nil || !strings.Contains(out, dbIP) {
+			t.Errorf("musl-style lookup of %s from web: %v\n%s", name, err, out)
+		}
+		if out, err := web.in(t, "getent hosts "+name); err != nil || !strings.Contains(out, dbIP) {
+			t.Errorf("glibc lookup of %s from web: %v\n%s", name, err, out)
+		}
+	}
+	if out, err := db.in(t, "getent hosts webhost"); err != nil || !strings.Contains(out, webIP) {
+		t.Errorf("hostname of web from db: %v\n%s", err, out)
+	}
+	if out, err := loner.in(t, "getent hosts db"); err == nil {
+		t.Errorf("a container on another network resolved db: %s", out)
+	}
+	if out, err := web.in(t, "busybox wget -q -O - http://db:8080/"); err != nil || out != "hello from db\n" {
+		t.Errorf("web to db by name: %v\n%s", err, out)
+	}
+
+	ports, err := h.Reserve(ctx, ids[db], []container.PortBinding{{HostIP: "127.0.0.1", ContainerPort: 8080, Protocol: "tcp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := h.Publish(ctx, ids[db], ports, ifaces[db])
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostPort := strconv.Itoa(int(ports[0].HostPort))
+	if out, err := exec.Command("curl", "-sS", "--max-time", "5", "http://127.0.0.1:"+hostPort+"/").CombinedOutput(); err != nil || string(out) != "hello from db\n" {
+		t.Errorf("published port %s: %v\n%s", hostPort, err, out)
+	}
+	if _, err := h.Reserve(ctx, "other", ports); err == nil || !strings.Contains(err.Error(), "127.0.0.1:"+hostPort) {
+		t.Errorf("second reserve of %s: got %v, want a conflict naming the port", hostPort, err)
+	}
+	pub.Close()
+
+	if err := h.Detach(ctx, ids[db], cfgs[db]); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if out, err := web.in(t, "busybox nslookup db 127.0.0.11"); err == nil || !strings.Contains(out, "NXDOMAIN") {
+		t.Errorf("db after detach: %v\n%s", err, out)
+	}
+	t.Logf("first lookup after detach answered NXDOMAIN after %v", time.Since(start))
+	if err := h.Detach(ctx, ids[db], cfgs[db]); err != nil {
+		t.Errorf("second detach: %v", err)
+	}
+	for c := range cfgs {
+		if c != db {
+			h.Detach(ctx, ids[c], cfgs[c])
+		}
+	}
+	for _, name := range []string{"hooknet", "othernet"} {
+		if err := h.networks.Remove(name); err != nil {
+			t.Errorf("remove %s: %v", name, err)
+		}
+	}
+	if out, _ := exec.Command("ip", "-o", "link").CombinedOutput(); strings.Contains(string(out), "stv") {
+		t.Errorf("veths remain:\n%s", out)
+	}
+	if out, _ := exec.Command("nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), h.networks.Table) {
+		t.Errorf("nftables table remains:\n%s", out)
+	}
+}

@@ -36,6 +36,7 @@ type Instruction struct {
 // Heredoc is a here-document attached to a RUN, COPY or ADD.
 type Heredoc struct {
 	Name    string // the delimiter word
+	Token   string // the opening as written: <<EOF, <<-"EOF"
 	Content string // the body, with a trailing newline per line
 	Expand  bool   // false when the delimiter was quoted
 	Chomp   bool   // <<- strips leading tabs
@@ -229,7 +230,7 @@ func extractFlags(args string) ([]string, string) {
 // heredocs reads the bodies of the here-documents the instruction opens.
 func (p *lineParser) heredocs(ins *Instruction) error {
 	for _, m := range heredocRe.FindAllStringSubmatch(ins.Args, -1) {
-		h := Heredoc{Chomp: m[1] == "-", Expand: m[4] != ""}
+		h := Heredoc{Token: m[0], Chomp: m[1] == "-", Expand: m[4] != ""}
 		h.Name = m[2] + m[3] + m[4]
 		var body strings.Builder
 		closed := false

@@ -51,10 +51,10 @@ func TestParse(t *testing.T) {
 			in:   "FROM x\nRUN <<EOF\necho $A\n  two\nEOF\nCOPY <<-\"a\" <<b /dst/\n\tfirst\n\ta\nsecond\nb\nENV X=1\n",
 			want: []Instruction{
 				{Command: "from", Args: "x", Line: 1},
-				{Command: "run", Args: "<<EOF", Heredocs: []Heredoc{{Name: "EOF", Content: "echo $A\n  two\n", Expand: true}}, Line: 2},
+				{Command: "run", Args: "<<EOF", Heredocs: []Heredoc{{Name: "EOF", Token: "<<EOF", Content: "echo $A\n  two\n", Expand: true}}, Line: 2},
 				{Command: "copy", Args: `<<-"a" <<b /dst/`, Heredocs: []Heredoc{
-					{Name: "a", Content: "first\n", Chomp: true},
-					{Name: "b", Content: "second\n", Expand: true},
+					{Name: "a", Token: `<<-"a"`, Content: "first\n", Chomp: true},
+					{Name: "b", Token: "<<b", Content: "second\n", Expand: true},
 				}, Line: 6},
 				{Command: "env", Args: "X=1", Line: 11},
 			},

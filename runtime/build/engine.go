@@ -1,0 +1,77 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"stack/runtime/container"
+	"stack/runtime/image"
+)
+
+// StoreImages gives the builder the runtime's image store.
+type StoreImages struct{ Store *image.Store }
+
+// Image implements Images.
+func (s StoreImages) Image(_ context.Context, ref string) (v1.Image, error) {
+	return s.Store.V1(ref)
+}
+
+// Put implements Images.
+func (s StoreImages) Put(ctx context.Context, img v1.Image, refs ...string) error {
+	_, err := s.Store.Put(ctx, img, refs...)
+	return err
+}
+
+// ContainerRunner runs RUN steps in containers of the runtime, on overlay
+// root filesystems made of the store's snapshots. The upper directory of a
+// step becomes the snapshot of its layer, so the next step mounts it as is.
+type ContainerRunner struct {
+	Store *image.Store
+	Dir   string // scratch directories, on the same file system as the store
+}
+
+// Run implements Runner.
+func (c ContainerRunner) Run(ctx context.Context, base v1.Image, step RunStep) (v1.Layer, int, error) {
+	id, err := base.ConfigName()
+	if err != nil {
+		return nil, -1, err
+	}
+	img, err := c.Store.Get(id.String())
+	if err != nil {
+		return nil, -1, err
+	}
+	dir, err := os.MkdirTemp(c.Dir, "run-")
+	if err != nil {
+		return nil, -1, err
+	}
+	defer os.RemoveAll(dir)
+	m, err := c.Store.Rootfs(ctx, img, dir)
+	if err != nil {
+		return nil, -1, err
+	}
+	cfg := &container.Config{
+		ID:       step.ID,
+		Name:     "build-" + step.ID,
+		ImageID:  id.String(),
+		Hostname: step.ID,
+		Rootfs:   container.Rootfs{Lower: m.Lower, Upper: m.Upper, Work: m.Work},
+		Process:  container.Process{Args: step.Args, Env: step.Env, Cwd: step.WorkDir, User: step.User},
+		Network:  container.NetworkConfig{Mode: step.Network},
+	}
+	code, err := container.RunAttached(ctx, cfg, nil, step.Stdout, step.Stderr)
+	if err != nil {
+		return nil, -1, fmt.Errorf("running the step: %w", err)
+	}
+	if code != 0 {
+		return nil, code, nil
+	}
+	var parent v1.Hash
+	if n := len(img.ChainIDs); n > 0 {
+		parent = img.ChainIDs[n-1]
+	}
+	layer, err := c.Store.CommitLayer(ctx, m.Upper, parent)
+	return layer, 0, err
+}

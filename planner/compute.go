@@ -54,6 +54,11 @@ type Options struct {
 	// Pull overrides each service's pull_policy: "always", "missing",
 	// "never", or "" for the service's own.
 	Pull string
+	// NoRename recreates a container by removing it before its
+	// replacement is created, for runtimes that cannot rename containers.
+	// The default, creating first, keeps the old container running when
+	// the new one cannot be created.
+	NoRename bool
 	// SkipImages leaves images out of the plan: they were just built or
 	// pulled (see Up), and a missing one is for the executor to report.
 	SkipImages bool

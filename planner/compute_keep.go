@@ -99,6 +99,10 @@ func describeChange(was, now map[string]string) string {
 // leaves the old one running: create under a temporary name, stop and
 // remove the old, rename the new, start it.
 func (c *computer) recreate(d *desired, old Container, cause string) {
+	if c.options.NoRename {
+		c.replace(d, old, cause)
+		return
+	}
 	s := d.service
 	name := ContainerName(c.project, s, old.Number)
 	temp := shortID(old.ID) + "_" + name
@@ -111,23 +115,49 @@ func (c *computer) recreate(d *desired, old Container, cause string) {
 		Config: s, Labels: labels, Inherit: &inherit,
 	}, cause, d.deps...)
 	create.Group = group
-	last := create.ID
-	if running(old.State) {
-		stop := c.plan.add(StopContainer{Container: old, Timeout: c.options.Timeout}, cause, last)
-		stop.Group = group
-		last = stop.ID
-	}
-	remove := c.plan.add(RemoveContainer{Container: old}, cause, last)
-	remove.Group = group
-	rename := c.plan.add(RenameContainer{From: temp, To: name}, cause, remove.ID)
+	last := c.stopAndRemove(old, cause, group, create.ID)
+	rename := c.plan.add(RenameContainer{From: temp, To: name}, cause, last)
 	rename.Group = group
-	r := replica{name: name, created: true, restart: rename.ID}
+	c.startReplacement(d, name, cause, group, rename.ID)
+}
+
+// replace is recreate without a rename: stop and remove the old
+// container, then create and start the new one under its name.
+func (c *computer) replace(d *desired, old Container, cause string) {
+	s := d.service
+	name := ContainerName(c.project, s, old.Number)
+	labels := c.replicaLabels(d, old.Number)
+	labels[LabelReplace] = old.Name
+	inherit := old
+	group := "recreate " + old.Name
+	last := c.stopAndRemove(old, cause, group, 0)
+	create := c.plan.add(CreateContainer{
+		Service: s.Name, Number: old.Number, Name: name, Image: d.image,
+		Config: s, Labels: labels, Inherit: &inherit,
+	}, cause, append([]int{last}, d.deps...)...)
+	create.Group = group
+	c.startReplacement(d, name, cause, group, create.ID)
+}
+
+func (c *computer) stopAndRemove(old Container, cause, group string, after int) int {
+	if running(old.State) {
+		stop := c.plan.add(StopContainer{Container: old, Timeout: c.options.Timeout}, cause, after)
+		stop.Group = group
+		after = stop.ID
+	}
+	remove := c.plan.add(RemoveContainer{Container: old}, cause, after)
+	remove.Group = group
+	return remove.ID
+}
+
+func (c *computer) startReplacement(d *desired, name, cause, group string, after int) {
+	r := replica{name: name, created: true, restart: after}
 	if !c.options.NoStart {
-		start := c.start(d, name, cause, rename.ID)
+		start := c.start(d, name, cause, after)
 		start.Group = group
 		r.start, r.restart = start.ID, start.ID
 	}
-	c.replicas[s.Name] = append(c.replicas[s.Name], r)
+	c.replicas[d.service.Name] = append(c.replicas[d.service.Name], r)
 }
 
 func shortID(id string) string {

@@ -25,6 +25,7 @@ func TestComputeGolden(t *testing.T) {
 		{name: "create", project: webDB()},
 		{name: "noop", before: webDB(), project: webDB()},
 		{name: "env-change", before: webDB(), project: webDB(env("DEBUG", "1"))},
+		{name: "env-change-no-rename", before: webDB(), project: webDB(env("DEBUG", "1")), options: Options{NoRename: true}},
 		{
 			name: "image-change", before: webDB(), project: webDB(),
 			mutate: func(t *testing.T, m *Memory) { m.state.Images["redis:7"] = "sha256:redis-v2" },

@@ -148,6 +148,7 @@ func randomOptions(r *rand.Rand, p *spec.Project) Options {
 		RemoveOrphans: r.IntN(2) == 0,
 		NoStart:       r.IntN(8) == 0,
 		Build:         r.IntN(5) == 0,
+		NoRename:      r.IntN(4) == 0,
 	}
 	o.RecreateDeps = RecreateDiverged
 	if o.Recreate == RecreateNever {

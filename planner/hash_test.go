@@ -31,7 +31,10 @@ func TestConfigHash(t *testing.T) {
 		changes bool
 	}{
 		{"nothing", func(*spec.Project, *spec.Service) (string, map[string]string) { return "sha256:1", files }, false},
-		{"scale", func(_ *spec.Project, s *spec.Service) (string, map[string]string) { scale(3)(s); return "sha256:1", files }, false},
+		{"scale", func(_ *spec.Project, s *spec.Service) (string, map[string]string) {
+			scale(3)(s)
+			return "sha256:1", files
+		}, false},
 		{"replicas", func(_ *spec.Project, s *spec.Service) (string, map[string]string) {
 			s.Deploy = &spec.Deploy{Replicas: ptr(2)}
 			return "sha256:1", files
@@ -53,7 +56,10 @@ func TestConfigHash(t *testing.T) {
 			s.Extensions = spec.Extensions{"x-note": "hi"}
 			return "sha256:1", files
 		}, false},
-		{"environment", func(_ *spec.Project, s *spec.Service) (string, map[string]string) { env("A", "2")(s); return "sha256:1", files }, true},
+		{"environment", func(_ *spec.Project, s *spec.Service) (string, map[string]string) {
+			env("A", "2")(s)
+			return "sha256:1", files
+		}, true},
 		{"image ID", func(*spec.Project, *spec.Service) (string, map[string]string) { return "sha256:2", files }, true},
 		{"network definition", func(p *spec.Project, _ *spec.Service) (string, map[string]string) {
 			p.Networks["back"] = &spec.Network{Internal: true}

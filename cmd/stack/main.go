@@ -6,9 +6,15 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"stack/runtime/container"
 )
 
 func main() {
+	// A container's init is this binary too; it must not parse flags.
+	if container.IsInit() {
+		container.InitMain()
+	}
 	if err := newRootCommand().Execute(); err != nil {
 		fmt.Fprintf(os.Stderr, "stack: %v\n", err)
 		os.Exit(exitCode(err))

@@ -242,7 +242,13 @@ func (in *initProcess) handle(r request) {
 			return
 		}
 		stdio := [3]int{-1, -1, -1}
-		copy(stdio[:], r.fds)
+		next := 0
+		for i := range stdio {
+			if r.msg.Stdio&(1<<i) != 0 && next < len(r.fds) {
+				stdio[i] = r.fds[next]
+				next++
+			}
+		}
 		pid, master, err := in.spawn(*r.msg.Process, stdio)
 		closeAll(r.fds)
 		if err != nil {

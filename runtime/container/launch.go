@@ -17,24 +17,26 @@ import (
 
 // instance is one run of a container's init, seen from the monitor.
 type instance struct {
-	proc   *os.Process
-	pid    int // the init's pid in the host namespace
-	sock   int
-	master *os.File // the main process's terminal, if any
-	cgroup *cgroups.Cgroup
-	netns  *os.File
+	proc    *os.Process
+	pid     int // the init's pid in the host namespace
+	sock    int
+	master  *os.File // the main process's terminal, if any
+	cgroup  *cgroups.Cgroup
+	netns   *os.File
 	closers []io.Closer
 
 	mu      sync.Mutex
 	waiters map[int]chan reply // exec ID → its started/error/exited messages
 	nextID  int
 	done    chan struct{} // closed when the socket reader ends
+	exitCh  chan struct{} // closed when the init has exited and was reaped
+	code    int
 }
 
 // launchSpec says where and how to start an init.
 type launchSpec struct {
 	Config    *Config
-	RootfsDir string // empty directory to mount the root on
+	RootfsDir string  // empty directory to mount the root on
 	Mounts    []Mount // extra mounts: hosts, resolv.conf, hostname
 	EtcDir    string  // where hosts/resolv.conf/hostname are (re)written after Attach
 	Stdio     [3]*os.File
@@ -99,7 +101,7 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 	}
 	child := os.NewFile(uintptr(pair[1]), "init-socket")
 	defer child.Close()
-	inst = &instance{sock: pair[0], waiters: map[int]chan reply{}, nextID: 1, done: make(chan struct{})}
+	inst = &instance{sock: pair[0], waiters: map[int]chan reply{}, nextID: 1, done: make(chan struct{}), exitCh: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			inst.kill()
@@ -249,6 +251,12 @@ func (inst *instance) readMessages() {
 			continue
 		}
 		ch <- reply{m, fds}
+		if m.Type == msgExited || m.Type == msgError {
+			inst.mu.Lock()
+			delete(inst.waiters, m.ID)
+			inst.mu.Unlock()
+			close(ch)
+		}
 	}
 }
 
@@ -280,10 +288,12 @@ func (inst *instance) release() {
 		inst.master.Close()
 		inst.master = nil
 	}
+	inst.mu.Lock()
 	if inst.sock >= 0 {
 		unix.Close(inst.sock)
 		inst.sock = -1
 	}
+	inst.mu.Unlock()
 	if inst.cgroup != nil {
 		inst.cgroup.Destroy()
 	}
@@ -291,13 +301,59 @@ func (inst *instance) release() {
 
 // wait waits for the init and returns the container's exit code.
 func (inst *instance) wait() int {
+	defer close(inst.exitCh)
 	st, err := inst.proc.Wait()
 	if err != nil {
-		return 255
+		inst.code = 255
+		return inst.code
 	}
 	ws := st.Sys().(syscall.WaitStatus)
+	inst.code = ws.ExitStatus()
 	if ws.Signaled() {
-		return 128 + int(ws.Signal())
+		inst.code = 128 + int(ws.Signal())
 	}
-	return ws.ExitStatus()
+	return inst.code
+}
+
+// exited is closed once wait has returned.
+func (inst *instance) exited() <-chan struct{} { return inst.exitCh }
+
+// exec asks the init to start p; stdio are the process's stdin, stdout and
+// stderr, -1 for the container's /dev/null (all ignored with a terminal). The channel carries the init's started
+// or error message, then the exited one; it is closed if the init goes away.
+func (inst *instance) exec(p Process, stdio [3]int) (int, <-chan reply, error) {
+	mask := 0
+	var fds []int
+	for i, fd := range stdio {
+		if fd >= 0 {
+			mask |= 1 << i
+			fds = append(fds, fd)
+		}
+	}
+	inst.mu.Lock()
+	id := inst.nextID
+	inst.nextID++
+	ch := make(chan reply, 2)
+	inst.waiters[id] = ch
+	sock := inst.sock
+	inst.mu.Unlock()
+	if err := sendMessage(sock, message{Type: msgExec, ID: id, Process: &p, Stdio: mask}, fds...); err != nil {
+		inst.forget(id)
+		return 0, nil, fmt.Errorf("exec: %w", err)
+	}
+	return id, ch, nil
+}
+
+func (inst *instance) forget(id int) {
+	inst.mu.Lock()
+	delete(inst.waiters, id)
+	inst.mu.Unlock()
+}
+
+// signal sends sig to the exec'd process id.
+func (inst *instance) signal(id int, sig unix.Signal) {
+	inst.mu.Lock()
+	sock := inst.sock
+	inst.mu.Unlock()
+	sendMessage(sock, message{Type: msgSignal, ID: id, Signal: int(sig)})
 }

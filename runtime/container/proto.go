@@ -27,6 +27,7 @@ type message struct {
 	Pid     int         `json:"pid,omitempty"`
 	Status  int         `json:"status,omitempty"`
 	Signal  int         `json:"signal,omitempty"`
+	Stdio   int         `json:"stdio,omitempty"` // exec: which of stdin (1), stdout (2), stderr (4) came as fds, in that order
 	Error   string      `json:"error,omitempty"`
 }
 

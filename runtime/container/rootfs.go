@@ -100,6 +100,11 @@ func mountOverlay(r Rootfs, target string) error {
 		if err := set("workdir", r.Work); err != nil {
 			return err
 		}
+		// Keep every change inside the upper directory itself, so that the
+		// builder can commit it as a layer (see runtime/image's Mount).
+		for _, f := range [][2]string{{"redirect_dir", "off"}, {"index", "off"}, {"metacopy", "off"}} {
+			set(f[0], f[1]) // a kernel without the feature has it off anyway
+		}
 	}
 	if err := unix.FsconfigCreate(fsfd); err != nil {
 		return fmt.Errorf("overlay: create: %w", err)

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"stack/runtime/container"
+)
+
+// containerStore opens the container store with the hooks that let it
+// clean up after a dead monitor.
+func containerStore(g *globalOptions) (*container.Store, error) {
+	s, err := container.OpenStore(g.Root, g.RunRoot)
+	if err != nil {
+		return nil, err
+	}
+	s.Hooks = newHooks(g)
+	return s, nil
+}
+
+// monitorArgv is how a container's monitor is started: this binary with
+// the same state directories.
+func monitorArgv(g *globalOptions) ([]string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the stack binary for the monitor: %w", err)
+	}
+	return []string{exe, "--root", g.Root, "--run-root", g.RunRoot, "--log-level", g.LogLevel, monitorCommandName}, nil
+}
+
+// humanDuration is Docker's units.HumanDuration: "5 seconds", "About a minute".
+func humanDuration(d time.Duration) string {
+	switch s := int(d.Seconds()); {
+	case s < 1:
+		return "Less than a second"
+	case s == 1:
+		return "1 second"
+	case s < 60:
+		return fmt.Sprintf("%d seconds", s)
+	}
+	switch m := int(d.Minutes()); {
+	case m == 1:
+		return "About a minute"
+	case m < 60:
+		return fmt.Sprintf("%d minutes", m)
+	}
+	switch h := int(d.Round(time.Hour).Hours()); {
+	case h == 1:
+		return "About an hour"
+	case h < 48:
+		return fmt.Sprintf("%d hours", h)
+	case h < 24*7*2:
+		return fmt.Sprintf("%d days", h/24)
+	case h < 24*30*2:
+		return fmt.Sprintf("%d weeks", h/24/7)
+	case h < 24*365*2:
+		return fmt.Sprintf("%d months", h/24/30)
+	default:
+		return fmt.Sprintf("%d years", h/24/365)
+	}
+}
+
+// containerStatus is the STATUS column of docker ps.
+func containerStatus(c *container.Container, now time.Time) string {
+	st := c.State
+	switch st.Status {
+	case container.StatusRunning:
+		s := "Up " + humanDuration(now.Sub(st.StartedAt))
+		if st.Health != nil {
+			s += " (" + healthLabel(st.Health.Status) + ")"
+		}
+		return s
+	case container.StatusRestarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
+	case container.StatusExited:
+		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
+	case container.StatusDead:
+		return "Dead"
+	}
+	return "Created"
+}
+
+func healthLabel(s string) string {
+	if s == "starting" {
+		return "health: starting"
+	}
+	return s
+}
+
+// commandColumn is the quoted, truncated COMMAND column.
+func commandColumn(args []string, truncate bool) string {
+	cmd := strings.Join(args, " ")
+	if truncate && len(cmd) > 20 {
+		cmd = cmd[:19] + "…"
+	}
+	return `"` + cmd + `"`
+}

@@ -1,0 +1,334 @@
+package container
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// controlRequest is one request on a monitor's control socket; the socket
+// is SOCK_SEQPACKET, one JSON message per packet, descriptors as
+// SCM_RIGHTS (an exec's stdin, stdout and stderr).
+type controlRequest struct {
+	Op      string        `json:"op"` // stop, kill, exec, resize
+	Signal  string        `json:"signal,omitempty"`
+	Timeout time.Duration `json:"timeout,omitempty"`
+	Process *Process      `json:"process,omitempty"`
+	Rows    uint16        `json:"rows,omitempty"`
+	Cols    uint16        `json:"cols,omitempty"`
+	Stdio   int           `json:"stdio,omitempty"` // exec: as message.Stdio
+}
+
+// controlReply answers a request; an exec gets "started" (with the
+// terminal's master as SCM_RIGHTS when it has one), then "exit".
+type controlReply struct {
+	Event string `json:"event,omitempty"` // started, exit
+	Pid   int    `json:"pid,omitempty"`
+	Code  int    `json:"code,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+func (m *monitor) serve(ln *net.UnixListener) {
+	for {
+		conn, err := ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		go m.handle(conn)
+	}
+}
+
+func (m *monitor) handle(conn *net.UnixConn) {
+	defer conn.Close()
+	var req controlRequest
+	fds, err := readPacket(conn, &req)
+	if err != nil {
+		return
+	}
+	defer closeAll(fds)
+	answer := func(r controlReply, fds ...int) {
+		writePacket(conn, r, fds...)
+	}
+	switch req.Op {
+	case "stop":
+		sig, err := m.stopSignal(req.Signal)
+		if err != nil {
+			answer(controlReply{Error: err.Error()})
+			return
+		}
+		timeout := req.Timeout
+		if timeout < 0 {
+			timeout = m.c.stopTimeout()
+		}
+		m.stop(sig, timeout)
+		answer(controlReply{})
+	case "kill":
+		sig, err := parseSignalNumber(req.Signal)
+		if err == nil && req.Signal == "" {
+			sig = unix.SIGKILL
+		}
+		if err != nil {
+			answer(controlReply{Error: err.Error()})
+			return
+		}
+		if sig == unix.SIGKILL {
+			m.mu.Lock()
+			m.stopping = true
+			m.mu.Unlock()
+		}
+		inst := m.current()
+		if inst == nil {
+			answer(controlReply{Error: ErrNotRunning.Error()})
+			return
+		}
+		unix.Kill(inst.pid, sig)
+		answer(controlReply{})
+	case "resize":
+		inst := m.current()
+		if inst != nil && inst.master != nil {
+			unix.IoctlSetWinsize(int(inst.master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: req.Rows, Col: req.Cols})
+		}
+		answer(controlReply{})
+	case "exec":
+		m.serveExec(conn, req, fds)
+	default:
+		answer(controlReply{Error: "unknown operation " + req.Op})
+	}
+}
+
+func (m *monitor) current() *instance {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.inst
+}
+
+func (m *monitor) stopSignal(s string) (unix.Signal, error) {
+	if s == "" {
+		s = m.c.StopSignal
+	}
+	return parseSignalNumber(s)
+}
+
+func (m *monitor) serveExec(conn *net.UnixConn, req controlRequest, fds []int) {
+	inst := m.current()
+	switch {
+	case inst == nil:
+		writePacket(conn, controlReply{Error: ErrNotRunning.Error()})
+		return
+	case m.c.NoInit:
+		writePacket(conn, controlReply{Error: ErrNoInit.Error()})
+		return
+	case req.Process == nil:
+		writePacket(conn, controlReply{Error: "exec: no process"})
+		return
+	}
+	p := *req.Process
+	if p.Cwd == "" {
+		p.Cwd = m.c.Process.Cwd
+	}
+	if p.User == "" {
+		p.User = m.c.Process.User
+	}
+	p.Env = mergeEnv(m.c.Process.Env, p.Env)
+	stdio := [3]int{-1, -1, -1}
+	next := 0
+	for i := range stdio {
+		if req.Stdio&(1<<i) != 0 && next < len(fds) {
+			stdio[i] = fds[next]
+			next++
+		}
+	}
+	id, replies, err := inst.exec(p, stdio)
+	if err != nil {
+		writePacket(conn, controlReply{Error: err.Error()})
+		return
+	}
+	// A client that goes away does not stop the process (docker exec -d).
+	for r := range replies {
+		switch r.msg.Type {
+		case msgStarted:
+			writePacket(conn, controlReply{Event: "started", Pid: r.msg.Pid}, r.fds...)
+			closeAll(r.fds)
+		case msgError:
+			writePacket(conn, controlReply{Error: r.msg.Error})
+			return
+		case msgExited:
+			writePacket(conn, controlReply{Event: "exit", Code: r.msg.Status})
+			return
+		}
+	}
+	_ = id
+	writePacket(conn, controlReply{Event: "exit", Code: 137, Error: "the container stopped"})
+}
+
+// mergeEnv overlays extra on base, later keys winning.
+func mergeEnv(base, extra []string) []string {
+	out := append([]string(nil), base...)
+	for _, kv := range extra {
+		key, _, _ := cutEnv(kv)
+		replaced := false
+		for i, old := range out {
+			if k, _, _ := cutEnv(old); k == key {
+				out[i], replaced = kv, true
+			}
+		}
+		if !replaced {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func cutEnv(kv string) (string, string, bool) {
+	for i := 0; i < len(kv); i++ {
+		if kv[i] == '=' {
+			return kv[:i], kv[i+1:], true
+		}
+	}
+	return kv, "", false
+}
+
+func readPacket(conn *net.UnixConn, v any) ([]int, error) {
+	buf := make([]byte, 1<<20)
+	oob := make([]byte, unix.CmsgSpace(4*8))
+	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, errPeerGone
+	}
+	var fds []int
+	if oobn > 0 {
+		scms, _ := unix.ParseSocketControlMessage(oob[:oobn])
+		for _, scm := range scms {
+			if got, err := unix.ParseUnixRights(&scm); err == nil {
+				for _, fd := range got {
+					unix.CloseOnExec(fd)
+				}
+				fds = append(fds, got...)
+			}
+		}
+	}
+	if err := json.Unmarshal(buf[:n], v); err != nil {
+		closeAll(fds)
+		return nil, err
+	}
+	return fds, nil
+}
+
+func writePacket(conn *net.UnixConn, v any, fds ...int) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	_, _, err = conn.WriteMsgUnix(data, oob, nil)
+	return err
+}
+
+// dialControl connects to a running container's monitor.
+func (s *Store) dialControl(c *Container) (*net.UnixConn, error) {
+	if !c.Running() {
+		return nil, fmt.Errorf("%w: %s", ErrNotRunning, c.Name)
+	}
+	path := filepath.Join(s.RunDir(c.ID), "control.sock")
+	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ECONNREFUSED) {
+			return nil, fmt.Errorf("%w: %s", ErrNotRunning, c.Name)
+		}
+		return nil, fmt.Errorf("container %s: control socket: %w", c.Name, err)
+	}
+	return conn, nil
+}
+
+// call sends one request and reads one reply.
+func (s *Store) call(ctx context.Context, c *Container, req controlRequest) error {
+	conn, err := s.dialControl(c)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if err := writePacket(conn, req); err != nil {
+		return err
+	}
+	var r controlReply
+	fds, err := readPacket(conn, &r)
+	closeAll(fds)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("container %s: monitor: %w", c.Name, err)
+	}
+	if r.Error != "" {
+		return fmt.Errorf("container %s: %s", c.Name, r.Error)
+	}
+	return nil
+}
+
+// Stop stops a running container: its stop signal (or signal, if set),
+// then SIGKILL after timeout (negative: the container's stop timeout). A
+// container that is not running is left as it is.
+func (s *Store) Stop(ctx context.Context, ref, signal string, timeout time.Duration) error {
+	c, err := s.Get(ref)
+	if err != nil {
+		return err
+	}
+	if !c.Running() {
+		return nil
+	}
+	err = s.call(ctx, c, controlRequest{Op: "stop", Signal: signal, Timeout: timeout})
+	if errors.Is(err, ErrNotRunning) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.waitMonitorGone(ctx, c.ID)
+}
+
+// waitMonitorGone waits for the monitor to record the final state.
+func (s *Store) waitMonitorGone(ctx context.Context, id string) error {
+	for {
+		c, err := s.load(id)
+		if err != nil || !c.Running() && c.State.MonitorPid == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// Kill sends signal (default SIGKILL) to the container's main process.
+func (s *Store) Kill(ctx context.Context, ref, signal string) error {
+	c, err := s.Get(ref)
+	if err != nil {
+		return err
+	}
+	if _, err := parseSignalNumber(signal); err != nil {
+		return err
+	}
+	return s.call(ctx, c, controlRequest{Op: "kill", Signal: signal})
+}
+
+// Resize sets the size of the main process's terminal.
+func (s *Store) Resize(ctx context.Context, c *Container, rows, cols uint16) error {
+	return s.call(ctx, c, controlRequest{Op: "resize", Rows: rows, Cols: cols})
+}

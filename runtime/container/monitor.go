@@ -1,0 +1,403 @@
+package container
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"stack/runtime/cgroups"
+)
+
+// monitorFdsEnv tells the monitor which descriptors its starter passed:
+// a comma-separated list of roles for fds 3, 4, ... (status, stdout,
+// stderr, stdin).
+const monitorFdsEnv = "STACK_MONITOR_FDS"
+
+// event is what the monitor tells the command that started it.
+type event struct {
+	Event string `json:"event"` // started, error, exit
+	Error string `json:"error,omitempty"`
+	Code  int    `json:"code,omitempty"`
+}
+
+type monitor struct {
+	store *Store
+	c     *Container
+	hooks Hooks
+	log   *logWriter
+
+	status              *os.File // event pipe to the starter; nil once it is done
+	attachOut, attachErr *os.File
+	attachIn            *os.File
+
+	mu       sync.Mutex
+	inst     *instance
+	stopping bool          // a stop was asked for: do not restart
+	wake     chan struct{} // interrupts the restart backoff
+}
+
+// RunMonitor is the body of a container's monitor process: it runs the
+// container, restarts it per its policy, and serves the control socket,
+// until the container has stopped for good. cmd/stack calls it from the
+// hidden monitor command that Start executes.
+func RunMonitor(store *Store, id string, hooks Hooks) error {
+	c, err := store.Get(id)
+	if err != nil {
+		return err
+	}
+	m := &monitor{store: store, c: c, hooks: hooks, wake: make(chan struct{}, 1)}
+	m.takeFds()
+	err = m.run()
+	if err != nil {
+		m.notify(event{Event: "error", Error: err.Error()})
+	}
+	return err
+}
+
+func (m *monitor) takeFds() {
+	roles := strings.Split(os.Getenv(monitorFdsEnv), ",")
+	os.Unsetenv(monitorFdsEnv)
+	for i, role := range roles {
+		f := os.NewFile(uintptr(3+i), role)
+		if f == nil {
+			continue
+		}
+		unix.CloseOnExec(3 + i)
+		switch role {
+		case "status":
+			m.status = f
+		case "stdout":
+			m.attachOut = f
+		case "stderr":
+			m.attachErr = f
+		case "stdin":
+			m.attachIn = f
+		}
+	}
+}
+
+func (m *monitor) notify(e event) {
+	if m.status == nil {
+		return
+	}
+	data, _ := json.Marshal(e)
+	m.status.Write(append(data, '\n'))
+	if e.Event != "started" || (m.attachOut == nil && m.attachErr == nil) {
+		m.status.Close()
+		m.status = nil
+	}
+}
+
+func (m *monitor) run() error {
+	st := &m.c.State
+	st.MonitorPid = os.Getpid()
+	st.MonitorStart = processStart(st.MonitorPid)
+	st.StoppedByUser = false
+	runDir := m.store.RunDir(m.c.ID)
+	if err := os.MkdirAll(filepath.Join(runDir, "rootfs"), 0o700); err != nil {
+		return err
+	}
+	defer os.RemoveAll(runDir)
+	log, err := openLog(m.store.LogPath(m.c.ID), m.c.Log)
+	if err != nil {
+		return err
+	}
+	m.log = log
+	defer log.Close()
+	ln, err := m.listen(runDir)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	go m.serve(ln)
+
+	for {
+		code, err := m.runOnce()
+		if err != nil {
+			m.finish(-1, err)
+			return err
+		}
+		delay, again := m.shouldRestart(code)
+		if !again {
+			m.finish(code, nil)
+			return nil
+		}
+		m.setState(func(s *State) { s.Status = StatusRestarting; s.RestartCount++ })
+		select {
+		case <-time.After(delay):
+		case <-m.wake:
+		}
+		if m.isStopping() {
+			m.finish(code, nil)
+			return nil
+		}
+	}
+}
+
+// runOnce starts the container and waits for it to exit.
+func (m *monitor) runOnce() (int, error) {
+	stdio, relays, err := m.pipes()
+	if err != nil {
+		return 0, err
+	}
+	cfg := m.c.Config
+	etcDir := m.store.Dir(m.c.ID)
+	inst, err := launch(context.Background(), launchSpec{
+		Config: &cfg, RootfsDir: filepath.Join(m.store.RunDir(m.c.ID), "rootfs"),
+		Mounts: etcMounts(etcDir, false), EtcDir: etcDir, Stdio: stdio,
+		Hooks: m.hooks, Cgroup: cgroupName(m.c.ID),
+	})
+	for _, f := range stdio {
+		if f != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		for _, r := range relays {
+			r.Close()
+		}
+		m.detachNetwork()
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	if inst.master != nil {
+		relays = []*os.File{inst.master}
+		if m.attachIn != nil {
+			go io.Copy(inst.master, m.attachIn)
+		}
+	}
+	for i, r := range relays {
+		stream, out := "stdout", m.attachOut
+		if i == 1 {
+			stream, out = "stderr", m.attachErr
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			relay(r, stream, m.log, writerOrNil(out))
+		}()
+	}
+	m.mu.Lock()
+	m.inst = inst
+	m.mu.Unlock()
+	m.setState(func(s *State) {
+		s.Status, s.Pid, s.StartedAt, s.ExitCode, s.Error, s.OOMKilled = StatusRunning, inst.pid, time.Now().UTC(), 0, "", false
+		if m.c.Health != nil && healthEnabled(m.c.Health) {
+			s.Health = &HealthState{Status: "starting"}
+		}
+	})
+	m.notify(event{Event: "started"})
+	healthCtx, stopHealth := context.WithCancel(context.Background())
+	go m.healthLoop(healthCtx, inst)
+
+	code := inst.wait()
+	stopHealth()
+	oom := inst.cgroup != nil && inst.cgroup.Stats().OOMKills > 0
+	m.mu.Lock()
+	m.inst = nil
+	m.mu.Unlock()
+	inst.release()
+	wg.Wait()
+	for _, r := range relays {
+		if r != inst.master {
+			r.Close()
+		}
+	}
+	m.detachNetwork()
+	m.setState(func(s *State) {
+		s.Status, s.Pid, s.ExitCode, s.OOMKilled, s.FinishedAt = StatusExited, 0, code, oom, time.Now().UTC()
+	})
+	return code, nil
+}
+
+func writerOrNil(f *os.File) io.Writer {
+	if f == nil {
+		return nil
+	}
+	return f
+}
+
+// pipes makes the container's stdio: stdout and stderr pipes read by the
+// monitor, stdin from the attached command when it keeps stdin open. The
+// init opens /dev/null inside the container for a missing stdin.
+func (m *monitor) pipes() ([3]*os.File, []*os.File, error) {
+	var stdio [3]*os.File
+	var relays []*os.File
+	if m.c.Process.Terminal {
+		null, err := os.Open(os.DevNull)
+		if err != nil {
+			return stdio, nil, err
+		}
+		return [3]*os.File{null, nil, nil}, nil, nil
+	}
+	if m.attachIn != nil {
+		stdio[0] = m.attachIn
+		m.attachIn = nil // the container owns it now
+	} else {
+		null, err := os.Open(os.DevNull)
+		if err != nil {
+			return stdio, nil, err
+		}
+		stdio[0] = null
+	}
+	for i := 1; i <= 2; i++ {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return stdio, nil, err
+		}
+		stdio[i] = w
+		relays = append(relays, r)
+	}
+	return stdio, relays, nil
+}
+
+func (m *monitor) detachNetwork() {
+	if m.hooks.Network == nil || m.c.Network.Mode == "host" || m.c.Network.Mode == "none" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m.hooks.Network.Detach(ctx, m.c.ID, m.c.Network)
+}
+
+// finish records the final state and, for --rm, removes the container.
+func (m *monitor) finish(code int, err error) {
+	first := m.status != nil
+	m.setState(func(s *State) {
+		s.Status, s.Pid = StatusExited, 0
+		s.MonitorPid, s.MonitorStart = 0, 0
+		if err != nil {
+			s.Error, s.ExitCode = err.Error(), 128
+			if s.FinishedAt.IsZero() || s.FinishedAt.Before(s.StartedAt) {
+				s.FinishedAt = time.Now().UTC()
+			}
+		}
+	})
+	cgroups.Open(cgroupName(m.c.ID)).Destroy()
+	if m.c.AutoRemove {
+		m.store.removeFiles(m.c)
+	}
+	for _, f := range []*os.File{m.attachOut, m.attachErr, m.attachIn} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	if err == nil && first {
+		m.notify(event{Event: "exit", Code: code})
+	}
+}
+
+// shouldRestart applies the restart policy with Docker's backoff: 100 ms,
+// doubling up to a minute, back to the start after ten good seconds.
+func (m *monitor) shouldRestart(code int) (time.Duration, bool) {
+	if m.isStopping() {
+		return 0, false
+	}
+	if m.status != nil && m.c.AutoRemove {
+		return 0, false
+	}
+	p := m.c.Restart
+	st := m.c.State
+	switch p.Name {
+	case "always", "unless-stopped":
+	case "on-failure":
+		if code == 0 || (p.MaxRetries > 0 && st.RestartCount >= p.MaxRetries) {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	if m.status != nil {
+		// The attached command gets the first exit; later runs are logged only.
+		m.notify(event{Event: "exit", Code: code})
+		m.attachOut, m.attachErr = nil, nil
+	}
+	if st.FinishedAt.Sub(st.StartedAt) >= 10*time.Second {
+		m.setState(func(s *State) { s.RestartCount = 0 })
+		st.RestartCount = 0
+	}
+	delay := 100 * time.Millisecond << min(st.RestartCount, 10)
+	return min(delay, time.Minute), true
+}
+
+func (m *monitor) isStopping() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stopping
+}
+
+func (m *monitor) setState(change func(*State)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	change(&m.c.State)
+	if err := m.store.saveState(m.c.ID, &m.c.State); err != nil {
+		fmt.Fprintf(os.Stderr, "monitor %s: save state: %v\n", m.c.ID[:12], err)
+	}
+}
+
+// stop asks the main process to stop with the stop signal and kills the
+// container after timeout; with the init as PID 1, SIGKILL to it takes
+// every process of the container along.
+func (m *monitor) stop(sig unix.Signal, timeout time.Duration) {
+	m.mu.Lock()
+	m.stopping = true
+	m.c.State.StoppedByUser = true
+	inst := m.inst
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+	if inst == nil {
+		return
+	}
+	unix.Kill(inst.pid, sig)
+	select {
+	case <-inst.exited():
+	case <-time.After(timeout):
+		unix.Kill(inst.pid, unix.SIGKILL)
+		<-inst.exited()
+	}
+}
+
+func (m *monitor) listen(runDir string) (*net.UnixListener, error) {
+	path := filepath.Join(runDir, "control.sock")
+	os.Remove(path)
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	os.Chmod(path, 0o600)
+	return ln, nil
+}
+
+func parseSignalNumber(s string) (unix.Signal, error) {
+	if s == "" {
+		return unix.SIGTERM, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, errors.New("unknown signal " + strconv.Quote(s))
+}
+
+// ParseSignal reads a signal by name (KILL, SIGKILL) or number.
+func ParseSignal(s string) (unix.Signal, error) { return parseSignalNumber(s) }

@@ -1,0 +1,138 @@
+package container
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Status is the lifecycle state of a container.
+type Status string
+
+const (
+	StatusCreated    Status = "created"
+	StatusRunning    Status = "running"
+	StatusRestarting Status = "restarting"
+	StatusExited     Status = "exited"
+	StatusDead       Status = "dead" // its monitor died; see State.Error
+)
+
+func (s Status) String() string { return string(s) }
+
+// State is the mutable part of a container, rewritten atomically by its
+// monitor (or by the command that finds the monitor dead).
+type State struct {
+	Status        Status       `json:"status"`
+	Pid           int          `json:"pid,omitempty"`          // the init, in the host's PID namespace
+	MonitorPid    int          `json:"monitorPid,omitempty"`   // with MonitorStart, identifies the monitor
+	MonitorStart  uint64       `json:"monitorStart,omitempty"` // start time in clock ticks since boot
+	StartedAt     time.Time    `json:"startedAt,omitzero"`
+	FinishedAt    time.Time    `json:"finishedAt,omitzero"`
+	ExitCode      int          `json:"exitCode"`
+	OOMKilled     bool         `json:"oomKilled,omitempty"`
+	RestartCount  int          `json:"restartCount,omitempty"`
+	StoppedByUser bool         `json:"stoppedByUser,omitempty"`
+	Error         string       `json:"error,omitempty"`
+	Health        *HealthState `json:"health,omitempty"`
+}
+
+// HealthState is Docker's health record.
+type HealthState struct {
+	Status        string        `json:"status"` // starting, healthy, unhealthy
+	FailingStreak int           `json:"failingStreak"`
+	Log           []HealthProbe `json:"log,omitempty"` // the last five probes
+}
+
+// HealthProbe is one healthcheck run.
+type HealthProbe struct {
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	ExitCode int       `json:"exitCode"`
+	Output   string    `json:"output"`
+}
+
+// Container is a container's configuration and last known state.
+type Container struct {
+	Config
+	State State `json:"state"`
+}
+
+// ShortID is the 12-digit form listings show.
+func (c *Container) ShortID() string { return c.ID[:12] }
+
+// Running reports whether the container has a live monitor that runs it.
+func (c *Container) Running() bool {
+	return c.State.Status == StatusRunning || c.State.Status == StatusRestarting
+}
+
+// writeJSON writes v to path atomically: readers see the old or the new
+// file, never a torn one.
+func writeJSON(path string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// processStart returns the start time of pid in clock ticks since boot, or
+// 0 when there is no such process; with the pid it identifies a process
+// across pid reuse.
+func processStart(pid int) uint64 {
+	if pid <= 0 {
+		return 0
+	}
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name may contain spaces and parentheses: skip past its end.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(s[i+1:])
+	if len(fields) < 20 {
+		return 0
+	}
+	// Field 22 of stat is the 20th after the name; zombies still count as
+	// alive until reaped, which is what a dead monitor's cleanup wants.
+	if fields[0] == "Z" {
+		return 0
+	}
+	n, _ := strconv.ParseUint(fields[19], 10, 64)
+	return n
+}
+
+// monitorAlive reports whether the state's monitor still runs.
+func (s *State) monitorAlive() bool {
+	return s.MonitorPid > 0 && processStart(s.MonitorPid) == s.MonitorStart
+}
+
+func stateDirs(root, runRoot, id string) (dir, runDir string) {
+	return filepath.Join(root, "containers", id), filepath.Join(runRoot, "containers", id)
+}

@@ -37,9 +37,9 @@ type monitor struct {
 	hooks Hooks
 	log   *logWriter
 
-	status              *os.File // event pipe to the starter; nil once it is done
+	status               *os.File // event pipe to the starter; nil once it is done
 	attachOut, attachErr *os.File
-	attachIn            *os.File
+	attachIn             *os.File
 
 	mu       sync.Mutex
 	inst     *instance

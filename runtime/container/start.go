@@ -31,9 +31,9 @@ type StartOptions struct {
 // Session is a started container; Wait returns its first exit code when
 // the start was attached.
 type Session struct {
-	events  *bufio.Reader
-	statusR *os.File
-	copies  sync.WaitGroup
+	events   *bufio.Reader
+	statusR  *os.File
+	copies   sync.WaitGroup
 	attached bool
 }
 

@@ -117,9 +117,8 @@ func (t target) classifyStatus(e *Error, terr *transport.Error) {
 	case codes[transport.DigestInvalidErrorCode]:
 		e.Kind, e.Detail = ErrDigestMismatch, fmt.Sprintf("registry %s says the content does not match its digest", t.registry)
 	default:
-		e.Kind, e.Detail = errors.New("registry error"), "registry "+t.registry
+		e.Kind, e.Detail, e.Err = errors.New("registry error"), "registry "+t.registry, terr
 	}
-	e.Err = terr
 }
 
 // isDigestMismatch recognizes the verification failures of the registry

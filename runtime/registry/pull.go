@@ -32,11 +32,11 @@ func Pull(ctx context.Context, store *image.Store, ref string, options Options) 
 	t := newTarget("pull", canonical, parsed)
 	t.authed = options.authenticated(parsed.Context())
 	p := newProgress(options.Progress)
-	p.printf("%s: Pulling from %s", t.id, parsed.Context().RepositoryStr())
 	desc, err := remote.Get(parsed, options.remote(ctx)...)
 	if err != nil {
 		return nil, t.whichNotFound(ctx, t.classify(err), parsed.Context(), options)
 	}
+	p.printf("%s: Pulling from %s", t.id, parsed.Context().RepositoryStr())
 	remoteImage, err := desc.Image()
 	if err != nil {
 		return nil, t.classify(err)
@@ -78,7 +78,7 @@ func (t target) whichNotFound(ctx context.Context, err error, repo name.Reposito
 	_, listErr := remote.List(repo, options.remote(ctx)...)
 	var terr *transport.Error
 	if errors.As(listErr, &terr) && terr.StatusCode == http.StatusNotFound {
-		return &Error{Op: t.op, Ref: t.ref, Kind: ErrRepositoryNotFound, Detail: fmt.Sprintf("repository %s not found", t.repo), Err: terr}
+		return &Error{Op: t.op, Ref: t.ref, Kind: ErrRepositoryNotFound, Detail: fmt.Sprintf("repository %s not found", t.repo)}
 	}
 	return err
 }

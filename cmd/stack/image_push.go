@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"stack/runtime/image"
+	"stack/runtime/registry"
+)
+
+func init() {
+	register("image", newImagePushCommand)
+}
+
+type imagePushOptions struct {
+	global   *globalOptions
+	ref      string
+	quiet    bool
+	insecure []string
+	out      io.Writer
+	progress io.Writer
+}
+
+func newImagePushCommand(g *globalOptions) *cobra.Command {
+	o := &imagePushOptions{global: g}
+	cmd := &cobra.Command{
+		Use:   "push [OPTIONS] NAME[:TAG]",
+		Short: "Upload an image to a registry",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.ref, o.out, o.progress = args[0], cmd.OutOrStdout(), os.Stderr
+			return runImagePush(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
+	f.StringArrayVar(&o.insecure, "insecure-registry", nil, "registry (host[:port] or CIDR) to reach over plain HTTP (repeatable)")
+	return cmd
+}
+
+// runImagePush prints the pushed image's reference pinned to its digest,
+// the form a stack file can name to get exactly this image back.
+func runImagePush(ctx context.Context, o *imagePushOptions) error {
+	options, err := registryOptions(o.insecure, o.quiet, o.progress)
+	if err != nil {
+		return err
+	}
+	store, err := image.Open(o.global.Root)
+	if err != nil {
+		return err
+	}
+	pushed, err := registry.Push(ctx, store, o.ref, options)
+	if err != nil {
+		return err
+	}
+	repository := pushed.Ref
+	if i := strings.LastIndexAny(repository, ":@"); i > strings.LastIndex(repository, "/") {
+		repository = repository[:i]
+	}
+	fmt.Fprintf(o.out, "%s@%s\n", repository, pushed.Digest)
+	return nil
+}

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -259,7 +258,7 @@ func (d *decoder) decodeSlice(n *node, path string, v reflect.Value) {
 	}
 	out := reflect.MakeSlice(v.Type(), len(n.items), len(n.items))
 	for i, item := range n.items {
-		d.decode(item, fmt.Sprintf("%s[%d]", path, i), out.Index(i))
+		d.decode(item, indexPath(path, i), out.Index(i))
 	}
 	v.Set(out)
 }
@@ -305,7 +304,7 @@ func (d *decoder) decodeKeyValueList(n *node, path string, v reflect.Value) {
 	}
 	elem := v.Type().Elem()
 	for i, item := range n.items {
-		sub := fmt.Sprintf("%s[%d]", path, i)
+		sub := indexPath(path, i)
 		d.mark(item, sub)
 		if item.kind != scalarNode {
 			d.typeError(item, sub, "a KEY=value string")

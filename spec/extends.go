@@ -88,6 +88,9 @@ func (l *loader) extendsTarget(ext *node, path string) (service, file string, ok
 		}
 		if f := ext.get("file"); f != nil && f.value != "" {
 			dir := filepath.Dir(ext.pos.file)
+			if ext.pos.file == "-" {
+				dir = l.projectDir
+			}
 			return s.value, absPath(dir, f.value), true
 		}
 		return s.value, "", true

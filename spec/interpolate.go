@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -143,7 +144,11 @@ type interpolator struct {
 	unset  map[string]bool
 }
 
-func (in *interpolator) walk(n *node, path string) {
+// walk interpolates n. The key path is kept as segments and joined only
+// when there is an error to report, which keeps large files cheap.
+func (in *interpolator) walk(n *node, path string) { in.walkParts(n, []string{path}) }
+
+func (in *interpolator) walkParts(n *node, parts []string) {
 	if n == nil {
 		return
 	}
@@ -152,21 +157,28 @@ func (in *interpolator) walk(n *node, path string) {
 		if n.tag != "!!str" && !strings.HasPrefix(n.tag, "!") {
 			return
 		}
+		if strings.IndexByte(n.value, '$') < 0 {
+			return
+		}
 		v, err := substitute(n.value, in.lookup, in.noteUnset)
 		if err != nil {
-			in.errs.at(n, path, "%v", err)
+			in.errs.at(n, joinParts(parts), "%v", err)
 			return
 		}
 		n.value = v
 	case mapNode:
 		for i, k := range n.keys {
-			in.walk(n.items[i], joinPath(path, k.value))
+			in.walkParts(n.items[i], append(parts, "."+k.value))
 		}
 	case seqNode:
 		for i, item := range n.items {
-			in.walk(item, fmt.Sprintf("%s[%d]", path, i))
+			in.walkParts(item, append(parts, "["+strconv.Itoa(i)+"]"))
 		}
 	}
+}
+
+func joinParts(parts []string) string {
+	return strings.TrimPrefix(strings.Join(parts, ""), ".")
 }
 
 func (in *interpolator) noteUnset(name string) {
@@ -180,4 +192,8 @@ func joinPath(path, key string) string {
 		return key
 	}
 	return path + "." + key
+}
+
+func indexPath(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
 }

@@ -91,7 +91,7 @@ func (d *decoder) decodeList(n *node, path string, each func(item *node, sub str
 		return
 	}
 	for i, item := range n.items {
-		sub := fmt.Sprintf("%s[%d]", path, i)
+		sub := indexPath(path, i)
 		d.mark(item, sub)
 		each(item, sub)
 	}
@@ -121,7 +121,7 @@ func (d *decoder) decodeNamedMap(n *node, path string, v reflect.Value, zero any
 	}
 	if n.kind == seqNode {
 		for i, item := range n.items {
-			sub := fmt.Sprintf("%s[%d]", path, i)
+			sub := indexPath(path, i)
 			d.mark(item, sub)
 			if item.kind != scalarNode {
 				d.typeError(item, sub, "a name")
@@ -152,7 +152,7 @@ func (d *decoder) decodeCommand(n *node, path string, v *ShellCommand) {
 	case seqNode:
 		out := make(ShellCommand, 0, len(n.items))
 		for i, item := range n.items {
-			s, ok := d.scalarValue(item, fmt.Sprintf("%s[%d]", path, i), "a string")
+			s, ok := d.scalarValue(item, indexPath(path, i), "a string")
 			if ok || item.kind == nullNode {
 				out = append(out, s)
 			}
@@ -261,14 +261,14 @@ func decodeExtraHosts(d *decoder, n *node, path string, v reflect.Value) {
 		}
 	case seqNode:
 		for i, item := range n.items {
-			s, ok := d.scalarValue(item, fmt.Sprintf("%s[%d]", path, i), "HOST=IP")
+			s, ok := d.scalarValue(item, indexPath(path, i), "HOST=IP")
 			if !ok {
 				continue
 			}
 			if !strings.Contains(s, "=") {
 				host, ip, found := strings.Cut(s, ":")
 				if !found {
-					d.errs.at(item, fmt.Sprintf("%s[%d]", path, i), "invalid extra host %q: expected HOST=IP or HOST:IP", s)
+					d.errs.at(item, indexPath(path, i), "invalid extra host %q: expected HOST=IP or HOST:IP", s)
 					continue
 				}
 				s = host + "=" + ip

@@ -117,7 +117,7 @@ func (l *loader) load(ctx context.Context) (*Project, error) {
 		l.projectDir = filepath.Dir(files[0])
 	}
 	if l.projectDir != envDir && len(l.options.EnvFiles) == 0 {
-		if err := l.loadEnv(l.projectDir); err != nil {
+		if err := l.loadEnv(envDir, l.projectDir); err != nil {
 			return nil, err
 		}
 	}
@@ -138,44 +138,65 @@ func (l *loader) load(ctx context.Context) (*Project, error) {
 	return project, nil
 }
 
-// loadEnv sets the interpolation environment: the process environment over
-// --env-file files, or over dir/.env when none is given.
-func (l *loader) loadEnv(dir string) error {
-	l.env = map[string]string{}
+// loadEnv sets the interpolation environment: the process environment
+// over the --env-file files (later wins), or, without them, over the .env
+// files of dirs, the first directory winning. A value in a lower file can
+// refer to the ones above it.
+func (l *loader) loadEnv(dirs ...string) error {
+	l.env = make(map[string]string, len(l.environ))
 	for k, v := range l.environ {
 		l.env[k] = v
 	}
-	files := l.options.EnvFiles
-	optional := false
-	if len(files) == 0 {
-		files, optional = []string{filepath.Join(dir, ".env")}, true
+	lookup := func(name string) (string, bool) {
+		v, ok := l.env[name]
+		return v, ok
 	}
-	fileVars := map[string]string{}
-	for _, f := range files {
-		path := absPath(l.workingDir, f)
-		if info, err := os.Stat(path); optional && (err != nil || info.IsDir()) {
+	if len(l.options.EnvFiles) > 0 {
+		fileVars := map[string]string{}
+		for _, f := range l.options.EnvFiles {
+			vars, _, err := readDotenvFile(absPath(l.workingDir, f), func(name string) (string, bool) {
+				if v, ok := l.environ[name]; ok {
+					return v, true
+				}
+				v, ok := fileVars[name]
+				return v, ok
+			})
+			if err != nil {
+				return fmt.Errorf("env file %w", err)
+			}
+			for k, v := range vars {
+				fileVars[k] = v
+			}
+		}
+		l.setEnvDefaults(fileVars)
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, dir := range dirs {
+		path := filepath.Join(dir, ".env")
+		if seen[path] {
 			continue
 		}
-		vars, _, err := readDotenvFile(path, func(name string) (string, bool) {
-			if v, ok := l.environ[name]; ok {
-				return v, true
-			}
-			v, ok := fileVars[name]
-			return v, ok
-		})
+		seen[path] = true
+		if info, err := os.Stat(path); err != nil || info.IsDir() {
+			continue
+		}
+		vars, _, err := readDotenvFile(path, lookup)
 		if err != nil {
 			return fmt.Errorf("env file %w", err)
 		}
-		for k, v := range vars {
-			fileVars[k] = v
-		}
+		l.setEnvDefaults(vars)
 	}
-	for k, v := range fileVars {
-		if _, ok := l.environ[k]; !ok {
+	return nil
+}
+
+// setEnvDefaults adds the variables that are not set yet.
+func (l *loader) setEnvDefaults(vars map[string]string) {
+	for k, v := range vars {
+		if _, ok := l.env[k]; !ok {
 			l.env[k] = v
 		}
 	}
-	return nil
 }
 
 // loadFiles parses, interpolates and merges the stack files in order.

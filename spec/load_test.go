@@ -375,3 +375,37 @@ func TestExtensionsOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestDotenvLocations follows the corpus fixtures where the .env of the
+// working directory and the one of the project directory both apply.
+func TestDotenvLocations(t *testing.T) {
+	dir := filepath.Join(corpusDir(t), "docker-compose-e2e", "fixtures")
+	tests := []struct {
+		workingDir, projectDir string
+		service, want          string
+		enabled                string
+	}{
+		{"nested", "", "echo", "echo root win=root", ""},
+		{"nested/sub", "", "echo", "echo root sub win=sub", ""},
+		{"dotenv", "", "backend", "test:latest", "test"},
+		{"dotenv", "development", "backend", "backend:latest", ""},
+	}
+	for _, tt := range tests {
+		options := Options{WorkingDir: filepath.Join(dir, tt.workingDir)}
+		if tt.projectDir != "" {
+			options.ProjectDir = tt.projectDir
+		}
+		p := mustLoad(t, options)
+		s := p.Services[tt.service]
+		got := s.Image
+		if s.Command != nil {
+			got = strings.Join(s.Command, " ")
+		}
+		if got != tt.want {
+			t.Errorf("%s (project dir %q): %q, want %q", tt.workingDir, tt.projectDir, got, tt.want)
+		}
+		if tt.enabled != "" && p.Services[tt.enabled] == nil {
+			t.Errorf("%s: service %s not enabled by COMPOSE_PROFILES from .env", tt.workingDir, tt.enabled)
+		}
+	}
+}

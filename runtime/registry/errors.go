@@ -56,6 +56,7 @@ type target struct {
 	repo     string // registry/repository
 	id       string // tag or digest
 	authed   bool   // whether credentials were sent
+	platform string // os/arch[/variant] a pull resolves an index to
 }
 
 // classify turns an error from the registry client into an *Error with a
@@ -85,7 +86,7 @@ func (t target) classify(err error) error {
 	case errors.As(err, &terr):
 		t.classifyStatus(e, terr)
 	case strings.Contains(err.Error(), "no child with platform"):
-		e.Kind, e.Detail = ErrNoPlatform, fmt.Sprintf("%s has no image for %s", t.ref, platformString(hostPlatform()))
+		e.Kind, e.Detail = ErrNoPlatform, fmt.Sprintf("no image for %s in the index", t.platform)
 	default:
 		return &Error{Op: t.op, Ref: t.ref, Kind: errors.New("registry error"), Detail: "registry " + t.registry, Err: err}
 	}

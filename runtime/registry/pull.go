@@ -31,6 +31,7 @@ func Pull(ctx context.Context, store *image.Store, ref string, options Options) 
 	}
 	t := newTarget("pull", canonical, parsed)
 	t.authed = options.authenticated(parsed.Context())
+	t.platform = platformString(options.platform())
 	p := newProgress(options.Progress)
 	desc, err := remote.Get(parsed, options.remote(ctx)...)
 	if err != nil {

@@ -131,3 +131,25 @@ func checkFiles(t *testing.T, store *image.Store, img *image.Image, want map[str
 		}
 	}
 }
+
+// TestTutorialRegistryAddress uses the literal localhost:5000 of the
+// tutorial when that port is free on this machine.
+func TestTutorialRegistryAddress(t *testing.T) {
+	registrytest.Start(t, registrytest.WithAddr("127.0.0.1:5000"))
+	ctx := context.Background()
+	src, dst := newStore(t), newStore(t)
+	built, err := src.Put(ctx, busybox(t), "localhost:5000/image_name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Push(ctx, src, "localhost:5000/image_name", anonymous); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	got, err := Pull(ctx, dst, "localhost:5000/image_name:latest", anonymous)
+	if err != nil {
+		t.Fatalf("pull: %v", err)
+	}
+	if got.ID != built.ID {
+		t.Errorf("pulled %s, want %s", got.ID, built.ID)
+	}
+}

@@ -29,7 +29,7 @@ func containerConfig(project *spec.Project, a planner.CreateContainer, imageID s
 		Hostname:   s.Hostname,
 		Domainname: s.Domainname,
 		Labels:     maps.Clone(a.Labels),
-		StopSignal: firstNonEmpty(s.StopSignal, img.StopSignal),
+		StopSignal: serviceOrImage(s.StopSignal, img.StopSignal),
 		NoInit:     s.Init != nil && !*s.Init,
 	}
 	if s.StopGracePeriod != nil {
@@ -46,19 +46,22 @@ func containerConfig(project *spec.Project, a planner.CreateContainer, imageID s
 	cfg.Resources = serviceResources(s)
 	cfg.Security = serviceSecurity(s)
 	cfg.Log = serviceLog(s)
-	if cfg.Network, err = serviceNetwork(project, s, a.Name); err != nil {
+	// A replacement is created under a temporary name; its DNS names are
+	// those of the replica it becomes.
+	final := planner.ContainerName(project, s, a.Number)
+	if cfg.Network, err = serviceNetwork(project, s, final); err != nil {
 		return nil, err
 	}
 	return cfg, nil
 }
 
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
+// serviceOrImage is the service's setting, or the image's when the service
+// leaves it unset.
+func serviceOrImage(service, image string) string {
+	if service != "" {
+		return service
 	}
-	return ""
+	return image
 }
 
 // serviceProcess applies Docker's rule: an entrypoint set by the service
@@ -74,8 +77,8 @@ func serviceProcess(s *spec.Service, img *v1.Config) (container.Process, error) 
 	p := container.Process{
 		Args:     append(append([]string{}, entrypoint...), command...),
 		Env:      mergeEnv(img.Env, s.Environment),
-		Cwd:      firstNonEmpty(s.WorkingDir, img.WorkingDir),
-		User:     firstNonEmpty(s.User, img.User),
+		Cwd:      serviceOrImage(s.WorkingDir, img.WorkingDir),
+		User:     serviceOrImage(s.User, img.User),
 		Terminal: s.Tty,
 		Stdin:    s.StdinOpen,
 	}

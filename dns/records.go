@@ -31,6 +31,7 @@ type Endpoint struct {
 // when it stops) is seen by all of them at once, with no process to notify.
 type Registry struct {
 	Dir string
+	gen generation
 }
 
 func (r *Registry) dir(network string) string {
@@ -53,7 +54,11 @@ func (r *Registry) Put(network string, ep Endpoint) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, ep.ContainerID+".json"), data)
+	if err := writeFileAtomic(filepath.Join(dir, ep.ContainerID+".json"), data); err != nil {
+		return err
+	}
+	r.gen.bump(r.Dir)
+	return nil
 }
 
 // Remove withdraws an endpoint's record; a missing record is fine.
@@ -64,6 +69,9 @@ func (r *Registry) Remove(network, containerID string) error {
 	err := os.Remove(filepath.Join(r.dir(network), containerID+".json"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
+	}
+	if err == nil {
+		r.gen.bump(r.Dir)
 	}
 	return err
 }
@@ -80,7 +88,9 @@ func (r *Registry) RemoveAll(containerID string) error {
 	}
 	var errs []error
 	for _, n := range nets {
-		errs = append(errs, r.Remove(n.Name(), containerID))
+		if n.IsDir() {
+			errs = append(errs, r.Remove(n.Name(), containerID))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -126,6 +136,9 @@ func (r *Registry) networksOf(containerID string) []Network {
 		return out
 	}
 	for _, n := range nets {
+		if !n.IsDir() {
+			continue
+		}
 		data, err := os.ReadFile(filepath.Join(r.dir(n.Name()), containerID+".json"))
 		if err != nil {
 			continue
@@ -145,37 +158,51 @@ func checkComponent(s string) error {
 	return nil
 }
 
-// snapshot caches one network's endpoints and reloads them when the
-// directory's mtime moves: one stat per query instead of a read.
+// snapshot caches one network's endpoints. It is reloaded when the
+// registry's generation moved; without a generation (or once a second, in
+// case a writer died between its change and the bump) it falls back to
+// the directory's mtime.
 type snapshot struct {
-	mu     sync.Mutex
-	reg    *Registry
-	net    string
-	mtime  time.Time
-	loaded bool
-	eps    []Endpoint
+	mu      sync.Mutex
+	reg     *Registry
+	net     string
+	loaded  bool
+	gen     uint64
+	checked time.Time
+	mtime   time.Time
+	eps     []Endpoint
 }
 
-// recent is how long after a change the cache is not trusted: directory
+// recent is how long after a change an mtime is not trusted: directory
 // timestamps come from a coarse clock, so two changes within one tick
 // leave the same mtime.
 const recent = 50 * time.Millisecond
 
+// recheck is how long a generation-validated cache lives before the
+// directory is looked at anyway.
+const recheck = time.Second
+
 func (s *snapshot) endpoints() []Endpoint {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	gen, ok := s.reg.gen.load(s.reg.Dir)
+	now := time.Now()
+	if s.loaded && ok && gen == s.gen && now.Sub(s.checked) < recheck {
+		return s.eps
+	}
 	var mtime time.Time
 	if fi, err := os.Stat(s.reg.dir(s.net)); err == nil {
 		mtime = fi.ModTime()
 	}
-	if s.loaded && mtime.Equal(s.mtime) && time.Since(mtime) > recent {
+	if s.loaded && mtime.Equal(s.mtime) && now.Sub(mtime) > recent && (!ok || gen == s.gen) {
+		s.checked = now
 		return s.eps
 	}
 	eps, err := s.reg.List(s.net)
 	if err != nil {
 		return s.eps
 	}
-	s.eps, s.mtime, s.loaded = eps, mtime, true
+	s.eps, s.mtime, s.gen, s.checked, s.loaded = eps, mtime, gen, now, true
 	return eps
 }
 

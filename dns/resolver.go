@@ -97,20 +97,27 @@ func (r *Resolver) forwards(nets []netView) bool {
 
 // ServeDNS answers one query.
 func (r *Resolver) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	resp, forward := r.Answer(req)
+	if forward {
+		resp = r.cfg.Upstream.Forward(req, isTCP(w))
+	}
+	reply(w, req, resp)
+}
+
+// Answer answers req from the records without waiting on the network;
+// forward reports that the query must go upstream instead.
+func (r *Resolver) Answer(req *dns.Msg) (resp *dns.Msg, forward bool) {
 	if len(req.Question) != 1 || req.Opcode != dns.OpcodeQuery {
-		reply(w, req, new(dns.Msg).SetRcode(req, dns.RcodeNotImplemented))
-		return
+		return new(dns.Msg).SetRcode(req, dns.RcodeNotImplemented), false
 	}
 	nets := r.networks()
 	if resp := r.local(req, nets); resp != nil {
-		reply(w, req, resp)
-		return
+		return resp, false
 	}
 	if !r.forwards(nets) {
-		reply(w, req, new(dns.Msg).SetRcode(req, dns.RcodeRefused))
-		return
+		return new(dns.Msg).SetRcode(req, dns.RcodeRefused), false
 	}
-	reply(w, req, r.cfg.Upstream.Forward(req, isTCP(w)))
+	return nil, true
 }
 
 // local answers from the records, or returns nil when the name is not
@@ -251,11 +258,15 @@ func isTCP(w dns.ResponseWriter) bool {
 // then makes it retry over TCP.
 func reply(w dns.ResponseWriter, req, resp *dns.Msg) {
 	if !isTCP(w) {
-		size := dns.MinMsgSize
-		if opt := req.IsEdns0(); opt != nil && int(opt.UDPSize()) > size {
-			size = int(opt.UDPSize())
-		}
-		resp.Truncate(size)
+		truncateForUDP(req, resp)
 	}
 	_ = w.WriteMsg(resp)
+}
+
+func truncateForUDP(req, resp *dns.Msg) {
+	size := dns.MinMsgSize
+	if opt := req.IsEdns0(); opt != nil && int(opt.UDPSize()) > size {
+		size = int(opt.UDPSize())
+	}
+	resp.Truncate(size)
 }

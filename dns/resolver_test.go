@@ -217,3 +217,17 @@ func TestResolverFindsOwnNetworks(t *testing.T) {
 		t.Errorf("internal-only container forwarding: got %s, want REFUSED", dns.RcodeToString[w.msg.Rcode])
 	}
 }
+
+func TestRegistryRemoveAll(t *testing.T) {
+	reg := testRegistry(t)
+	reg.Put("back", Endpoint{ContainerID: "w1", Names: []string{"x"}, Addrs: addrs("10.6.0.9")})
+	if err := reg.RemoveAll("w1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := reg.networksOf("w1"); len(got) != 0 {
+		t.Errorf("networks of w1 after RemoveAll: %v", got)
+	}
+	if got := reg.networksOf("w2"); len(got) != 1 || got[0].Name != "front" {
+		t.Errorf("networks of w2: got %v, want front", got)
+	}
+}

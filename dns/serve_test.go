@@ -98,14 +98,14 @@ func TestServeInNamespace(t *testing.T) {
 	}
 	reg.Put("n", Endpoint{ContainerID: "web1", Names: []string{"stack-web-1", "web"}, Addrs: addrs("10.8.1.2")})
 	name, ns := containerNetns(t)
-	pc, ln, err := Listen(ns, Address)
+	socks, err := Listen(ns, Address)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, pc, ln, NewResolver(Config{Registry: reg, Networks: []Network{{Name: "n"}}, Upstream: &Upstream{Servers: []string{up.addr}}}))
+		done <- Serve(ctx, socks, NewResolver(Config{Registry: reg, Networks: []Network{{Name: "n"}}, Upstream: &Upstream{Servers: []string{up.addr}}}))
 	}()
 	t.Cleanup(func() {
 		cancel()

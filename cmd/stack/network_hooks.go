@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -30,12 +29,7 @@ type networkHooks struct {
 	mu sync.Mutex
 	// resolverSockets are opened by Attach, synchronously, so that the
 	// resolver answers before the user process starts; Serve takes them.
-	resolverSockets map[string]resolverSockets
-}
-
-type resolverSockets struct {
-	pc net.PacketConn
-	ln net.Listener
+	resolverSockets map[string]*dns.Sockets
 }
 
 func newNetworkHooks(g *globalOptions) *networkHooks {
@@ -43,7 +37,7 @@ func newNetworkHooks(g *globalOptions) *networkHooks {
 		g:               g,
 		networks:        networkManager(g),
 		registry:        dnsRegistry(g),
-		resolverSockets: map[string]resolverSockets{},
+		resolverSockets: map[string]*dns.Sockets{},
 	}
 }
 
@@ -93,21 +87,20 @@ func (h *networkHooks) openResolver(containerID string, pid int) error {
 		return err
 	}
 	defer f.Close()
-	pc, ln, err := dns.Listen(f, dns.Address)
+	socks, err := dns.Listen(f, dns.Address)
 	if err != nil {
 		return err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closeResolverLocked(containerID)
-	h.resolverSockets[containerID] = resolverSockets{pc, ln}
+	h.resolverSockets[containerID] = socks
 	return nil
 }
 
 func (h *networkHooks) closeResolverLocked(containerID string) {
 	if s, ok := h.resolverSockets[containerID]; ok {
-		s.pc.Close()
-		s.ln.Close()
+		s.Close()
 		delete(h.resolverSockets, containerID)
 	}
 }
@@ -168,21 +161,20 @@ func (h *networkHooks) Detach(_ context.Context, containerID string, cfg contain
 // ctx is done.
 func (h *networkHooks) Serve(ctx context.Context, containerID string, cfg container.NetworkConfig, _ []container.Interface, nsFile *os.File) error {
 	h.mu.Lock()
-	s, ok := h.resolverSockets[containerID]
+	socks, ok := h.resolverSockets[containerID]
 	delete(h.resolverSockets, containerID)
 	h.mu.Unlock()
 	if !ok {
-		pc, ln, err := dns.Listen(nsFile, dns.Address)
-		if err != nil {
+		var err error
+		if socks, err = dns.Listen(nsFile, dns.Address); err != nil {
 			return err
 		}
-		s = resolverSockets{pc, ln}
 	}
 	r := dns.NewResolver(dns.Config{
 		Registry: h.registry, ContainerID: containerID,
 		Upstream: &dns.Upstream{Servers: cfg.DNS},
 	})
-	return dns.Serve(ctx, s.pc, s.ln, r)
+	return dns.Serve(ctx, socks, r)
 }
 
 // Reserve binds the host ports once, so that a conflict fails before the

@@ -25,7 +25,7 @@ type hookContainer struct {
 	stop context.CancelFunc
 }
 
-func startHookContainer(t *testing.T, args ...string) *hookContainer {
+func startHookContainer(t testing.TB, args ...string) *hookContainer {
 	t.Helper()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET, Pdeathsig: syscall.SIGKILL}
@@ -39,7 +39,7 @@ func startHookContainer(t *testing.T, args ...string) *hookContainer {
 // in runs a command in the container's network namespace, with a
 // resolv.conf pointing at the embedded resolver bound over the host's in
 // a private mount namespace, as the runtime does.
-func (c *hookContainer) in(t *testing.T, script string) (string, error) {
+func (c *hookContainer) in(t testing.TB, script string) (string, error) {
 	t.Helper()
 	conf := filepath.Join(t.TempDir(), "resolv.conf")
 	os.WriteFile(conf, []byte("nameserver 127.0.0.11\noptions ndots:0\n"), 0o644)
@@ -48,7 +48,7 @@ func (c *hookContainer) in(t *testing.T, script string) (string, error) {
 	return string(out), err
 }
 
-func testHooks(t *testing.T) *networkHooks {
+func testHooks(t testing.TB) *networkHooks {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")

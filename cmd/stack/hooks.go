@@ -3,7 +3,8 @@ package main
 import "stack/runtime/container"
 
 // newHooks connects a container's monitor to networking and name
-// resolution. Without hooks a bridge-mode container has loopback only.
+// resolution: the network and dns packages, through networkHooks.
 func newHooks(g *globalOptions) container.Hooks {
-	return container.Hooks{}
+	h := newNetworkHooks(g)
+	return container.Hooks{Network: h, DNS: h, Ports: h}
 }

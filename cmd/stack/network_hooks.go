@@ -56,21 +56,25 @@ func (h *networkHooks) Attach(ctx context.Context, containerID string, cfg conta
 	}
 	defer ns.Close()
 	names := h.dnsNames(containerID, cfg)
+	attachments, err := h.attachments(cfg)
+	if err != nil {
+		return nil, err
+	}
 	var ifaces []container.Interface
-	for i, a := range cfg.Attachments {
+	for i, a := range attachments {
 		att, err := h.networks.Attach(network.AttachOptions{
 			ContainerID: containerID, Network: a.Network, Interface: "eth" + strconv.Itoa(i),
 			Addrs: staticAddrs(a), MAC: a.MAC, DefaultRoute: i == 0,
 		}, ns)
 		if err == nil {
-			err = h.registry.Put(a.Network, dns.Endpoint{ContainerID: containerID, Names: appendNames(a.Aliases, names), Addrs: prefixAddrs(att.Addrs), Internal: att.Internal})
+			err = h.registry.Put(a.Network, dns.Endpoint{ContainerID: containerID, Names: appendNames(names, a.Aliases), Addrs: prefixAddrs(att.Addrs), Internal: att.Internal})
 		}
 		if err != nil {
 			return nil, errors.Join(err, h.Detach(ctx, containerID, cfg))
 		}
 		ifaces = append(ifaces, container.Interface{Name: att.Interface, Network: a.Network, Addrs: att.Addrs, Gateway: att.Gateways[0], MAC: att.MAC})
 	}
-	if len(cfg.Attachments) == 0 {
+	if len(attachments) == 0 {
 		if err := network.LoopbackUp(ns); err != nil {
 			return nil, err
 		}
@@ -105,14 +109,20 @@ func (h *networkHooks) closeResolverLocked(containerID string) {
 	}
 }
 
-// dnsNames are the names a container has on every network: its hostname;
-// each attachment adds its aliases, where the container name, the
-// service name and the stack file's aliases are.
-func (h *networkHooks) dnsNames(_ string, cfg container.NetworkConfig) []string {
-	if cfg.Hostname == "" {
-		return nil
+// dnsNames are the names a container has on every network: its name and
+// hostname; each attachment adds its aliases (for a stack, the service
+// name, the <project>-<service>-<n> name and the stack file's aliases).
+func (h *networkHooks) dnsNames(containerID string, cfg container.NetworkConfig) []string {
+	var names []string
+	if store, err := container.OpenStore(h.g.Root, h.g.RunRoot); err == nil {
+		if c, err := store.Get(containerID); err == nil && c.Name != "" {
+			names = append(names, c.Name)
+		}
 	}
-	return []string{cfg.Hostname}
+	if cfg.Hostname != "" {
+		names = append(names, cfg.Hostname)
+	}
+	return names
 }
 
 func appendNames(names, more []string) []string {
@@ -141,6 +151,29 @@ func prefixAddrs(list []netip.Prefix) []netip.Addr {
 		out[i] = p.Addr()
 	}
 	return out
+}
+
+// DefaultNetwork is the network of a bridge-mode container that names
+// none, as Docker's "bridge"; it is created on first use.
+const DefaultNetwork = "bridge"
+
+// attachments are the container's networks; a bridge-mode container
+// without any joins DefaultNetwork.
+func (h *networkHooks) attachments(cfg container.NetworkConfig) ([]container.Attachment, error) {
+	if cfg.Mode != "bridge" || len(cfg.Attachments) > 0 {
+		return cfg.Attachments, nil
+	}
+	_, err := h.networks.Inspect(DefaultNetwork)
+	if errors.Is(err, network.ErrNotFound) {
+		_, err = h.networks.Create(network.CreateOptions{Name: DefaultNetwork})
+		if errors.Is(err, network.ErrExists) {
+			err = nil // made by a concurrent start
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("default network: %w", err)
+	}
+	return []container.Attachment{{Network: DefaultNetwork}}, nil
 }
 
 // Detach withdraws the DNS records first, so names vanish at once, then
@@ -230,10 +263,4 @@ func toNetworkPorts(ports []container.PortBinding) ([]network.PortBinding, error
 		out = append(out, b)
 	}
 	return out, nil
-}
-
-// containerHooks gives the monitor its networking hooks.
-func containerHooks(g *globalOptions) container.Hooks {
-	h := newNetworkHooks(g)
-	return container.Hooks{Network: h, DNS: h, Ports: h}
 }

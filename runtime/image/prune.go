@@ -45,6 +45,12 @@ func (s *Store) Prune(ctx context.Context, options PruneOptions) (PruneReport, e
 	if report.Images, err = s.pruneImages(options); err != nil {
 		return report, err
 	}
+	// The content of the images just deleted goes whatever its age.
+	freed, err := s.orphansOf(report.Images)
+	report.Blobs, report.Snapshots, report.SpaceReclaimed = freed.blobs, freed.snapshots, freed.bytes
+	if err != nil {
+		return report, err
+	}
 	live, err := s.liveContent()
 	if err != nil {
 		return report, err

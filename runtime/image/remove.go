@@ -3,6 +3,7 @@ package image
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -70,8 +71,8 @@ func (s *Store) Remove(ref string, options RemoveOptions) (Removed, error) {
 		return removed, err
 	}
 	removed.Deleted = append(removed.Deleted, img.ID)
-	orphans, err := s.orphansOf([]*Image{img})
-	removed.Deleted = append(removed.Deleted, orphans...)
+	freed, err := s.orphansOf([]*Image{img})
+	removed.Deleted = append(removed.Deleted, freed.layers...)
 	return removed, err
 }
 
@@ -89,32 +90,45 @@ func isNameOf(img *Image, ref string) bool {
 }
 
 // orphansOf deletes the blobs and snapshots of images that no image left in
-// the index uses, and returns the digests of the deleted layer blobs. The
-// caller holds the collect lock.
-func (s *Store) orphansOf(images []*Image) ([]v1.Hash, error) {
+// the index uses. The caller holds the collect lock.
+func (s *Store) orphansOf(images []*Image) (reclaimed, error) {
+	var r reclaimed
 	live, err := s.liveContent()
 	if err != nil {
-		return nil, err
+		return r, err
 	}
-	var deleted []v1.Hash
 	for _, img := range images {
 		for _, h := range append([]v1.Hash{img.ManifestDigest, img.ID}, layerDigests(img)...) {
-			if live.blobs[h] {
+			fi, err := os.Stat(s.blobPath(h))
+			if live.blobs[h] || err != nil || os.Remove(s.blobPath(h)) != nil {
 				continue
 			}
-			if err := os.Remove(s.blobPath(h)); err == nil && h != img.ID && h != img.ManifestDigest {
-				deleted = append(deleted, h)
+			r.blobs++
+			r.bytes += fi.Size()
+			if h != img.ID && h != img.ManifestDigest {
+				r.layers = append(r.layers, h)
 			}
 		}
 		for _, chainID := range img.ChainIDs {
-			if !live.snapshots[chainID.Hex] {
-				if err := s.removeSnapshot(chainID.Hex); err != nil {
-					return deleted, err
-				}
+			if live.snapshots[chainID.Hex] || !s.hasSnapshot(chainID) {
+				continue
 			}
+			r.bytes += diskUsage(filepath.Join(s.snapshots, chainID.Hex))
+			if err := s.removeSnapshot(chainID.Hex); err != nil {
+				return r, err
+			}
+			r.snapshots++
 		}
 	}
-	return deleted, nil
+	return r, nil
+}
+
+// reclaimed counts what a deletion freed.
+type reclaimed struct {
+	layers    []v1.Hash // layer blobs deleted
+	blobs     int
+	snapshots int
+	bytes     int64
 }
 
 func layerDigests(img *Image) []v1.Hash {
@@ -128,15 +142,15 @@ func layerDigests(img *Image) []v1.Hash {
 // removeSnapshot renames the snapshot out of the way first, so that a crash
 // halfway through deleting it cannot leave a partial snapshot under its name.
 func (s *Store) removeSnapshot(hexID string) error {
-	dir := s.snapshots + "/" + hexID
-	trash := s.snapshots + "/.trash-" + hexID
+	dir := filepath.Join(s.snapshots, hexID)
+	trash := filepath.Join(s.snapshots, ".trash-"+hexID)
 	if err := os.Rename(dir, trash); err != nil {
 		if os.IsNotExist(err) {
 			return nil
 		}
 		return err
 	}
-	os.Remove(s.snapshots + "/.lock-" + hexID)
+	os.Remove(filepath.Join(s.snapshots, ".lock-"+hexID))
 	return os.RemoveAll(trash)
 }
 

@@ -55,7 +55,7 @@ func (m *Manager) Attach(opts AttachOptions, target netns.NsHandle) (*Attachment
 	}
 	if created, err := ensureBridgeCreated(n); err != nil {
 		return nil, fmt.Errorf("network %q: %w", n.Name, err)
-	} else if created {
+	} else if created || !m.hasNetworkRules(n) {
 		if err := m.setUp(n); err != nil {
 			return nil, fmt.Errorf("network %q: %w", n.Name, err)
 		}

@@ -247,7 +247,8 @@ func (m *Manager) List() ([]*Network, error) {
 }
 
 // Remove deletes a network that has no endpoints: its rules, its bridge
-// and its record, and the nftables table with the last network.
+// and its record, and the nftables table once no rule is left in it (the
+// table is the host's, shared by every stack root).
 func (m *Manager) Remove(name string) error {
 	return m.st().locked(func() error {
 		n, err := m.st().load(name)
@@ -263,14 +264,7 @@ func (m *Manager) Remove(name string) error {
 		if err := m.st().remove(name); err != nil {
 			return err
 		}
-		rest, err := m.st().list()
-		if err != nil {
-			return err
-		}
-		if len(rest) == 0 {
-			return m.deleteTable()
-		}
-		return nil
+		return m.deleteTableIfEmpty()
 	})
 }
 

@@ -142,7 +142,46 @@ func (m *Manager) delTagged(c *nftables.Conn, list []*nftables.Chain, tag []byte
 	return nil
 }
 
-// deleteTable drops stack's table; it is called with the last network.
+// deleteTableIfEmpty drops stack's table when no network or published
+// port has a rule left in it.
+func (m *Manager) deleteTableIfEmpty() error {
+	c, err := nftables.New()
+	if err != nil || !m.tableExists(c) {
+		return nil
+	}
+	ch := m.chains(m.table())
+	for _, chain := range []*nftables.Chain{ch.prerouting, ch.output, ch.postrouting, ch.forward} {
+		rules, err := c.GetRules(chain.Table, chain)
+		if err != nil || len(rules) > 0 {
+			return nil
+		}
+	}
+	return m.deleteTable()
+}
+
+// hasNetworkRules reports whether n's rules are in place; another stack
+// root may have dropped the table, or the host flushed its ruleset.
+func (m *Manager) hasNetworkRules(n *Network) bool {
+	c, err := nftables.New()
+	if err != nil {
+		return true // nothing to repair without nf_tables
+	}
+	if !m.tableExists(c) {
+		return false
+	}
+	rules, err := c.GetRules(m.table(), m.chains(m.table()).postrouting)
+	if err != nil {
+		return false
+	}
+	for _, r := range rules {
+		if bytes.Equal(r.UserData, netTag(n)) {
+			return true
+		}
+	}
+	return false
+}
+
+// deleteTable drops stack's table.
 func (m *Manager) deleteTable() error {
 	c, err := nftables.New()
 	if err != nil || !m.tableExists(c) {

@@ -216,3 +216,43 @@ func TestConcurrentAllocation(t *testing.T) {
 		t.Errorf("got %d endpoints with %d distinct addresses, want 40 and 40", len(n.Endpoints), len(seen))
 	}
 }
+
+func TestTableSharedAcrossRoots(t *testing.T) {
+	a := testManager(t)
+	b := NewManager(t.TempDir())
+	b.Table, b.Pools = a.Table, a.Pools
+	t.Cleanup(func() {
+		if n, err := b.Inspect("two"); err == nil {
+			deleteLink(n.Bridge)
+		}
+	})
+	if _, err := a.Create(CreateOptions{Name: "one", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.60.0/24")}}}); err != nil {
+		t.Fatal(err)
+	}
+	nb, err := b.Create(CreateOptions{Name: "two", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.61.0/24")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Remove("one"); err != nil {
+		t.Fatal(err)
+	}
+	if !contains(nftList(t, a.Table), "10.251.61.0/24") {
+		t.Fatalf("removing root a's last network dropped root b's rules")
+	}
+	// Rules lost behind stack's back come back with the next attach.
+	a.deleteTable()
+	_, h := testNetns(t)
+	if _, err := b.Attach(AttachOptions{ContainerID: "c", Network: "two", Interface: "eth0"}, h); err != nil {
+		t.Fatal(err)
+	}
+	if !contains(nftList(t, b.Table), "10.251.61.0/24") {
+		t.Errorf("attach did not restore the masquerade of %s", nb.Name)
+	}
+	b.Detach("c", "two")
+	if err := b.Remove("two"); err != nil {
+		t.Fatal(err)
+	}
+	if tableExists(t, b.Table) {
+		t.Errorf("table remains after the last network of every root")
+	}
+}

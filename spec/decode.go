@@ -12,8 +12,7 @@ import (
 // is a type error. Every problem is recorded and decoding goes on, so that
 // one run reports all of them.
 type decoder struct {
-	errs      *errorList
-	positions map[string]pos // key path → where it was written
+	errs *errorList
 }
 
 type structInfo struct {
@@ -67,12 +66,6 @@ func init() {
 	}
 }
 
-func (d *decoder) mark(n *node, path string) {
-	if d.positions != nil && n != nil {
-		d.positions[path] = n.pos
-	}
-}
-
 func (d *decoder) typeError(n *node, path, want string) {
 	d.errs.at(n, path, "expected %s, got %s", want, describe(n))
 }
@@ -96,11 +89,6 @@ func describe(n *node) string {
 }
 
 func (d *decoder) decode(n *node, path string, v reflect.Value) {
-	if n.kind != mapNode {
-		d.mark(n, path)
-	} else if _, ok := d.positions[path]; !ok {
-		d.mark(n, path)
-	}
 	if v.CanAddr() && d.custom(n, path, v.Addr().Interface()) {
 		return
 	}
@@ -217,7 +205,6 @@ func (d *decoder) decodeStruct(n *node, path string, v reflect.Value) {
 	for i, k := range n.keys {
 		key, val := k.value, n.items[i]
 		sub := joinPath(path, key)
-		d.mark(k, sub)
 		if strings.HasPrefix(key, "x-") && info.ext >= 0 {
 			ext := v.Field(info.ext)
 			if ext.IsNil() {
@@ -232,7 +219,6 @@ func (d *decoder) decodeStruct(n *node, path string, v reflect.Value) {
 			continue
 		}
 		if hook := fieldHooks[t.Name()+"."+key]; hook != nil {
-			d.mark(val, sub)
 			hook(d, val, sub, v.Field(idx))
 			continue
 		}
@@ -287,7 +273,6 @@ func (d *decoder) decodeMap(n *node, path string, v reflect.Value) {
 		v.Set(reflect.MakeMapWithSize(v.Type(), len(n.keys)))
 	}
 	for i, k := range n.keys {
-		d.mark(k, joinPath(path, k.value))
 		val := reflect.New(elem).Elem()
 		if stringish && n.items[i].kind != nullNode && n.items[i].kind != scalarNode {
 			d.typeError(n.items[i], joinPath(path, k.value), "a string, a number or a boolean")
@@ -305,7 +290,6 @@ func (d *decoder) decodeKeyValueList(n *node, path string, v reflect.Value) {
 	elem := v.Type().Elem()
 	for i, item := range n.items {
 		sub := indexPath(path, i)
-		d.mark(item, sub)
 		if item.kind != scalarNode {
 			d.typeError(item, sub, "a KEY=value string")
 			continue

@@ -146,9 +146,17 @@ type interpolator struct {
 
 // walk interpolates n. The key path is kept as segments and joined only
 // when there is an error to report, which keeps large files cheap.
-func (in *interpolator) walk(n *node, path string) { in.walkParts(n, []string{path}) }
+func (in *interpolator) walk(n *node, path string) {
+	in.walkParts(n, []pathSegment{{key: path, index: -1}})
+}
 
-func (in *interpolator) walkParts(n *node, parts []string) {
+// pathSegment is a key, or an index when index >= 0.
+type pathSegment struct {
+	key   string
+	index int
+}
+
+func (in *interpolator) walkParts(n *node, parts []pathSegment) {
 	if n == nil {
 		return
 	}
@@ -162,23 +170,31 @@ func (in *interpolator) walkParts(n *node, parts []string) {
 		}
 		v, err := substitute(n.value, in.lookup, in.noteUnset)
 		if err != nil {
-			in.errs.at(n, joinParts(parts), "%v", err)
+			in.errs.at(n, joinSegments(parts), "%v", err)
 			return
 		}
 		n.value = v
 	case mapNode:
 		for i, k := range n.keys {
-			in.walkParts(n.items[i], append(parts, "."+k.value))
+			in.walkParts(n.items[i], append(parts, pathSegment{key: k.value, index: -1}))
 		}
 	case seqNode:
 		for i, item := range n.items {
-			in.walkParts(item, append(parts, "["+strconv.Itoa(i)+"]"))
+			in.walkParts(item, append(parts, pathSegment{index: i}))
 		}
 	}
 }
 
-func joinParts(parts []string) string {
-	return strings.TrimPrefix(strings.Join(parts, ""), ".")
+func joinSegments(parts []pathSegment) string {
+	path := ""
+	for _, p := range parts {
+		if p.index >= 0 {
+			path = indexPath(path, p.index)
+		} else {
+			path = joinPath(path, p.key)
+		}
+	}
+	return path
 }
 
 func (in *interpolator) noteUnset(name string) {

@@ -65,7 +65,7 @@ type loader struct {
 	unset      map[string]bool
 	warnings   []string
 	files      map[string]*node // parsed extends sources by absolute path
-	positions  map[string]pos
+	tree       *node            // the merged tree, for positions of later problems
 }
 
 func newLoader(options Options) (*loader, error) {
@@ -267,8 +267,8 @@ func (l *loader) readFile(file string) ([]byte, error) {
 
 func (l *loader) decodeProject(tree *node, files []string) *Project {
 	p := &Project{ComposeFiles: files, WorkingDir: l.projectDir, Environment: l.env}
-	l.positions = map[string]pos{}
-	d := &decoder{errs: &l.errs, positions: l.positions}
+	l.tree = tree
+	d := &decoder{errs: &l.errs}
 	services := tree.get("services")
 	if services != nil && services.kind == mapNode {
 		for i, k := range services.keys {

@@ -92,7 +92,6 @@ func (d *decoder) decodeList(n *node, path string, each func(item *node, sub str
 	}
 	for i, item := range n.items {
 		sub := indexPath(path, i)
-		d.mark(item, sub)
 		each(item, sub)
 	}
 }
@@ -122,12 +121,10 @@ func (d *decoder) decodeNamedMap(n *node, path string, v reflect.Value, zero any
 	if n.kind == seqNode {
 		for i, item := range n.items {
 			sub := indexPath(path, i)
-			d.mark(item, sub)
 			if item.kind != scalarNode {
 				d.typeError(item, sub, "a name")
 				continue
 			}
-			d.mark(item, joinPath(path, item.value))
 			v.SetMapIndex(reflect.ValueOf(item.value), start())
 		}
 		return

@@ -125,12 +125,23 @@ func newMap(at *node) *node { return &node{kind: mapNode, pos: at.pos, base: at.
 
 // maxNodes bounds alias expansion so that a "billion laughs" document
 // fails instead of exhausting memory.
-const maxNodes = 1 << 20
+const maxNodes = 1 << 18
 
 type converter struct {
 	file, base string
 	count      int
 	errs       *errorList
+	slab       []node // nodes are allocated in blocks: far fewer allocations on large files
+}
+
+func (c *converter) newNode(n node) *node {
+	if len(c.slab) == 0 {
+		c.slab = make([]node, 256)
+	}
+	p := &c.slab[0]
+	*p = n
+	c.slab = c.slab[1:]
+	return p
 }
 
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -175,7 +186,7 @@ func (c *converter) convert(y *yaml.Node, depth int) *node {
 		if c.count == maxNodes+1 || depth == 201 {
 			c.errs.add(&Error{Pos: p, Msg: "document too large or too deeply nested (alias expansion)"})
 		}
-		return &node{kind: nullNode, pos: p, base: c.base}
+		return c.newNode(node{kind: nullNode, pos: p, base: c.base})
 	}
 	switch y.Kind {
 	case yaml.AliasNode:
@@ -183,11 +194,11 @@ func (c *converter) convert(y *yaml.Node, depth int) *node {
 	case yaml.ScalarNode:
 		tag := y.ShortTag()
 		if tag == "!!null" {
-			return &node{kind: nullNode, tag: y.Tag, pos: p, base: c.base}
+			return c.newNode(node{kind: nullNode, tag: y.Tag, pos: p, base: c.base})
 		}
-		return &node{kind: scalarNode, tag: tag, value: y.Value, pos: p, base: c.base}
+		return c.newNode(node{kind: scalarNode, tag: tag, value: y.Value, pos: p, base: c.base})
 	case yaml.SequenceNode:
-		n := &node{kind: seqNode, tag: y.Tag, pos: p, base: c.base}
+		n := c.newNode(node{kind: seqNode, tag: y.Tag, pos: p, base: c.base, items: make([]*node, 0, len(y.Content))})
 		for _, item := range y.Content {
 			n.items = append(n.items, c.convert(item, depth+1))
 		}
@@ -199,7 +210,7 @@ func (c *converter) convert(y *yaml.Node, depth int) *node {
 }
 
 func (c *converter) mapping(y *yaml.Node, p pos, depth int) *node {
-	n := &node{kind: mapNode, tag: y.Tag, pos: p, base: c.base}
+	n := c.newNode(node{kind: mapNode, tag: y.Tag, pos: p, base: c.base, keys: make([]*node, 0, len(y.Content)/2), items: make([]*node, 0, len(y.Content)/2)})
 	var merged []*node
 	for i := 0; i+1 < len(y.Content); i += 2 {
 		k, v := y.Content[i], y.Content[i+1]

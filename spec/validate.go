@@ -4,22 +4,71 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
-// posOf returns where path (or its nearest parent) was written.
+// posOf returns where path (or its nearest parent) was written: the key
+// for a mapping, the value otherwise. It walks the tree on demand, as
+// positions are needed only when there is something to report.
 func (l *loader) posOf(path string) pos {
-	for path != "" {
-		if p, ok := l.positions[path]; ok {
-			return p
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
+	_, at := l.lookupNode(path)
+	return at
+}
+
+// lookupNode finds the node at a key path such as
+// services.web.depends_on.db or services.web.volumes[1]; a key applied to
+// a list matches the item with that value (the list form of depends_on
+// and networks). It returns nil and the nearest parent's position when the
+// path leads nowhere.
+func (l *loader) lookupNode(path string) (*node, pos) {
+	n := l.tree
+	if n == nil {
+		return nil, pos{}
 	}
-	return pos{}
+	at := n.pos
+	for path != "" {
+		var seg string
+		index := -1
+		if path[0] == '[' {
+			end := strings.IndexByte(path, ']')
+			if end < 0 {
+				return nil, at
+			}
+			index, _ = strconv.Atoi(path[1:end])
+			path = path[end+1:]
+		} else {
+			end := strings.IndexAny(path, ".[")
+			if end < 0 {
+				end = len(path)
+			}
+			seg, path = path[:end], path[end:]
+		}
+		path = strings.TrimPrefix(path, ".")
+		var next, key *node
+		switch {
+		case index >= 0 && n.kind == seqNode && index < len(n.items):
+			next = n.items[index]
+		case index < 0 && n.kind == mapNode:
+			if i := n.index(seg); i >= 0 {
+				next, key = n.items[i], n.keys[i]
+			}
+		case index < 0 && n.kind == seqNode:
+			for _, item := range n.items {
+				if item.kind == scalarNode && item.value == seg {
+					next = item
+				}
+			}
+		}
+		if next == nil {
+			return nil, at
+		}
+		n, at = next, next.pos
+		if key != nil && next.kind == mapNode {
+			at = key.pos
+		}
+	}
+	return n, at
 }
 
 // hasErrorUnder reports whether a problem was found at path or below, so
@@ -49,7 +98,7 @@ func (l *loader) validate(p *Project) {
 		if !l.options.SkipConsistency && s.Build != nil && s.Platform != "" && len(s.Build.Platforms) > 0 && !contains(s.Build.Platforms, s.Platform) {
 			l.fail(path+".platform", "platform %q is not one of build.platforms %v", s.Platform, s.Build.Platforms)
 		}
-		if _, set := l.positions[path+".container_name"]; set && !containerNameRe.MatchString(s.ContainerName) {
+		if n, _ := l.lookupNode(path + ".container_name"); n != nil && !containerNameRe.MatchString(s.ContainerName) {
 			l.fail(path+".container_name", "invalid container name %q: expected letters, digits, _, . and -, starting with a letter or a digit", s.ContainerName)
 		}
 		if s.ContainerName != "" {

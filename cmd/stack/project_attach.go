@@ -16,7 +16,9 @@ import (
 // all exited, or until Ctrl-C, which stops them gracefully (a second one
 // kills them), or until one exits with --abort-on-container-exit.
 func attach(ctx context.Context, s *projectSession, o *upOptions) error {
-	sel := logSelection{project: s.project.Name, tail: -1}
+	// Only what the containers write from this up on, as an attached
+	// terminal would see it.
+	sel := logSelection{project: s.project.Name, tail: -1, since: o.started}
 	var err error
 	if sel.services, err = serviceSet(s.project.Services, o.services); err != nil {
 		return err

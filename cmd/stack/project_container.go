@@ -48,8 +48,14 @@ func containerConfig(project *spec.Project, a planner.CreateContainer, imageID s
 	cfg.Log = serviceLog(s)
 	// A replacement is created under a temporary name; its DNS names are
 	// those of the replica it becomes.
-	final := planner.ContainerName(project, s, a.Number)
-	if cfg.Network, err = serviceNetwork(project, s, final); err != nil {
+	final := a.Name
+	if a.Inherit != nil {
+		final = planner.ContainerName(project, s, a.Number)
+	}
+	// A one-off container answers to the service's names only when asked
+	// to (run --use-aliases).
+	aliases := a.Labels[planner.LabelOneOff] != "True" || a.Labels[labelUseAliases] == "true"
+	if cfg.Network, err = serviceNetwork(project, s, final, aliases); err != nil {
 		return nil, err
 	}
 	return cfg, nil

@@ -11,10 +11,15 @@ import (
 	"stack/spec"
 )
 
+// labelUseAliases marks a one-off container that answers to its service's
+// DNS names (run --use-aliases).
+const labelUseAliases = "io.stack.use-aliases"
+
 // serviceNetwork is a replica's networking: its network mode, one
-// attachment per network with the DNS names of the replica on it, the
-// published ports and the resolver settings.
-func serviceNetwork(project *spec.Project, s *spec.Service, name string) (container.NetworkConfig, error) {
+// attachment per network with the DNS names of the replica on it (the
+// service's own names only with aliases), the published ports and the
+// resolver settings.
+func serviceNetwork(project *spec.Project, s *spec.Service, name string, aliases bool) (container.NetworkConfig, error) {
 	n := container.NetworkConfig{
 		Mode: "bridge", DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOpt,
 		Hostname: s.Hostname, Domainname: s.Domainname,
@@ -46,15 +51,17 @@ func serviceNetwork(project *spec.Project, s *spec.Service, name string) (contai
 		keys = []string{"default"}
 	}
 	for _, key := range keys {
-		a := container.Attachment{
-			Network: planner.NetworkName(project, key),
-			Aliases: []string{s.Name, name},
+		a := container.Attachment{Network: planner.NetworkName(project, key), Aliases: []string{name}}
+		if aliases {
+			a.Aliases = append(a.Aliases, s.Name)
 		}
 		if s.Hostname != "" {
 			a.Aliases = append(a.Aliases, s.Hostname)
 		}
 		if sn := s.Networks[key]; sn != nil {
-			a.Aliases = append(a.Aliases, sn.Aliases...)
+			if aliases {
+				a.Aliases = append(a.Aliases, sn.Aliases...)
+			}
 			a.MAC = sn.MacAddress
 			if a.IPv4, err = optionalAddr(sn.IPv4Address); err != nil {
 				return n, fmt.Errorf("service %q: networks.%s.ipv4_address: %w", s.Name, key, err)

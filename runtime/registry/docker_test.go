@@ -23,7 +23,7 @@ type privateDocker struct {
 	dir  string
 }
 
-func startDocker(t *testing.T) *privateDocker {
+func startDocker(t testing.TB) *privateDocker {
 	t.Helper()
 	needRoot(t)
 	for _, bin := range []string{"dockerd", "docker"} {
@@ -80,7 +80,7 @@ func startDocker(t *testing.T) *privateDocker {
 	}
 }
 
-func (d *privateDocker) run(t *testing.T, args ...string) string {
+func (d *privateDocker) run(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := exec.Command("docker", append([]string{"-H", d.host}, args...)...).CombinedOutput()
 	if err != nil {

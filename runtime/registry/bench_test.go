@@ -1,0 +1,136 @@
+package registry
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"stack/runtime/image"
+	"stack/runtime/registry/registrytest"
+)
+
+// demoBaseEnv names the Debian root filesystem the benchmark moves; it
+// defaults to the one the demo builds.
+const demoBaseEnv = "STACK_BENCH_BASE"
+
+// BenchmarkRegistryDemoBase pushes the demo's Debian base to a fresh
+// loopback registry and pulls it into an empty store, with stack and with a
+// private dockerd in the same run, so that the figures can be compared:
+//
+//	go test -run '^$' -bench RegistryDemoBase -benchtime 3x ./runtime/registry/
+func BenchmarkRegistryDemoBase(b *testing.B) {
+	path := os.Getenv(demoBaseEnv)
+	if path == "" {
+		path = "/var/cache/stack-test/demo-base.tar"
+	}
+	if _, err := os.Stat(path); err != nil {
+		b.Skipf("no demo base at %s (set %s): %v", path, demoBaseEnv, err)
+	}
+	needRoot(b)
+	ctx := context.Background()
+	store, err := image.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := store.Put(ctx, rootfsImage(b, path), "bench/demo:latest"); err != nil {
+		b.Fatal(err)
+	}
+	local, err := store.V1("bench/demo:latest")
+	if err != nil {
+		b.Fatal(err)
+	}
+	docker := startDocker(b)
+	docker.run(b, "import", path, "bench/demo:latest")
+
+	b.Run("push/stack", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			ref := registrytest.Start(b).Addr + "/demo:v1"
+			if _, err := store.Put(ctx, local, ref); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if _, err := Push(ctx, store, ref, anonymous); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("push/docker", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			ref := registrytest.Start(b).Addr + "/demo:v1"
+			docker.run(b, "tag", "bench/demo:latest", ref)
+			b.StartTimer()
+			docker.run(b, "push", ref)
+		}
+	})
+
+	source := registrytest.Start(b)
+	ref := source.Addr + "/demo:v1"
+	if _, err := store.Put(ctx, local, ref); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := Push(ctx, store, ref, anonymous); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("pull/stack", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			fresh, err := image.Open(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if _, err := Pull(ctx, fresh, ref, anonymous); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pull/docker", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			removeDockerImages(b, docker)
+			b.StartTimer()
+			docker.run(b, "pull", ref)
+		}
+	})
+}
+
+// removeDockerImages empties the private dockerd's image store, so that a
+// pull cannot reuse a layer.
+func removeDockerImages(b *testing.B, docker *privateDocker) {
+	for _, id := range strings.Fields(docker.run(b, "images", "-aq")) {
+		docker.run(b, "rmi", "-f", id)
+	}
+}
+
+// rootfsImage is an image of one layer made from a root filesystem tarball.
+func rootfsImage(tb testing.TB, path string) v1.Image {
+	layer, err := tarball.LayerFromFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg = cfg.DeepCopy()
+	cfg.OS, cfg.Architecture = "linux", hostPlatform().Architecture
+	cfg.Created = v1.Time{Time: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)}
+	img, err = mutate.ConfigFile(img, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return img
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"time"
 )
@@ -71,23 +72,40 @@ func (m *Manager) Create(opts CreateOptions) (*Network, error) {
 		return nil, err
 	}
 	var n *Network
-	err := m.st().locked(func() error {
-		var err error
-		n, err = m.plan(opts)
-		if err != nil {
-			return err
-		}
-		return m.st().save(n)
+	// The subnet is free once no route and no record overlaps it, and
+	// it stays so once the bridge carries its route: both happen under a
+	// host-wide lock, because other stack roots choose from the same
+	// pools.
+	err := withLock(hostLockPath(), func() error {
+		return m.st().locked(func() error {
+			var err error
+			if n, err = m.plan(opts); err != nil {
+				return err
+			}
+			if err := m.st().save(n); err != nil {
+				return err
+			}
+			if err := m.setUp(n); err != nil {
+				m.tearDown(n)
+				m.st().remove(n.Name)
+				return fmt.Errorf("network %q: %w", n.Name, err)
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := m.setUp(n); err != nil {
-		m.tearDown(n)
-		_ = m.st().locked(func() error { return m.st().remove(n.Name) })
-		return nil, fmt.Errorf("network %q: %w", n.Name, err)
-	}
 	return n, nil
+}
+
+// hostLockPath is the lock every stack process on the host takes to
+// choose a subnet.
+func hostLockPath() string {
+	if fi, err := os.Stat("/run/lock"); err == nil && fi.IsDir() {
+		return "/run/lock/stack-subnets.lock"
+	}
+	return filepath.Join(os.TempDir(), "stack-subnets.lock")
 }
 
 // plan fills in a network record; the caller holds the lock.

@@ -256,3 +256,33 @@ func TestTableSharedAcrossRoots(t *testing.T) {
 		t.Errorf("table remains after the last network of every root")
 	}
 }
+
+func TestConcurrentCreateAcrossRoots(t *testing.T) {
+	roots := []*Manager{testManager(t), testManager(t), testManager(t)}
+	var wg sync.WaitGroup
+	subnets := make([]string, len(roots))
+	for i, m := range roots {
+		m.Table = roots[0].Table
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := m.Create(CreateOptions{Name: "same"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			subnets[i] = n.Subnets[0].Prefix.String()
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, s := range subnets {
+		if seen[s] {
+			t.Errorf("two roots got subnet %s: %v", s, subnets)
+		}
+		seen[s] = true
+	}
+	for _, m := range roots {
+		m.Remove("same")
+	}
+}

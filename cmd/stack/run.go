@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -290,8 +291,7 @@ func (o *runOptions) start(ctx context.Context, s *projectSession, name string) 
 		return err
 	}
 	if o.remove {
-		store.Wait(ctx, name)
-		c, err := store.Get(name)
+		c, err := waitStopped(ctx, store, name)
 		if err == nil {
 			err = s.executor(o.stderr).removeContainer(planner.RemoveContainer{Container: observedContainer(c), Volumes: true})
 		}
@@ -303,4 +303,20 @@ func (o *runOptions) start(ctx context.Context, s *projectSession, name string) 
 		return &exitStatus{Code: code}
 	}
 	return nil
+}
+
+// waitStopped waits until the container's monitor has recorded its final
+// state, so that it can be removed.
+func waitStopped(ctx context.Context, store *container.Store, name string) (*container.Container, error) {
+	for {
+		c, err := store.Get(name)
+		if err != nil || !c.Running() && c.State.MonitorPid == 0 {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }

@@ -58,16 +58,32 @@ func (b *Builder) Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	bc, err := openContext(o.ContextDir)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		res, err := b.build(ctx, o, df, bc)
+		var stale *staleCacheError
+		if !errors.As(err, &stale) || attempt == 3 {
+			return res, err
+		}
+		// An image the cache pointed at was pruned: forget the entry and
+		// build again, which rebuilds from that step on.
+		cacheIndex{dir: b.CacheDir}.forget(stale.key)
+		if o.Output != nil {
+			fmt.Fprintf(o.Output, "%v; building again\n", err)
+		}
+	}
+}
+
+func (b *Builder) build(ctx context.Context, o Options, df *dockerfile.File, bc *buildContext) (*Result, error) {
 	p, err := newPlan(df, o.Target)
 	if err != nil {
 		return nil, err
 	}
 	if len(o.Labels) > 0 {
 		p.target.body = append(p.target.body, labelInstruction(o.Labels))
-	}
-	bc, err := openContext(o.ContextDir)
-	if err != nil {
-		return nil, err
 	}
 	tmp, err := os.MkdirTemp(b.TempDir, "build-")
 	if err != nil {
@@ -84,7 +100,11 @@ func (b *Builder) Build(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	final := r.results[p.target.index]
-	if err := b.Images.Put(ctx, final.img, o.Tags...); err != nil {
+	img, err := r.image(ctx, final)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Images.Put(ctx, img, o.Tags...); err != nil {
 		return nil, fmt.Errorf("tagging %s: %w", strings.Join(o.Tags, ", "), err)
 	}
 	r.warnUnusedArgs()
@@ -92,7 +112,7 @@ func (b *Builder) Build(ctx context.Context, o Options) (*Result, error) {
 	for _, t := range o.Tags {
 		fmt.Fprintf(r.out, "Successfully tagged %s\n", t)
 	}
-	return &Result{ID: final.id, Image: final.img, Steps: r.step, Cached: r.cached}, nil
+	return &Result{ID: final.id, Image: img, Steps: r.step, Cached: r.cached}, nil
 }
 
 func readDockerfile(o Options) (*dockerfile.File, error) {

@@ -1,16 +1,22 @@
 package build
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // cacheIndex maps a step's key to the image the step made. It lives in one
-// small file per key under the build-cache directory; each is written to a
-// temporary name and renamed, so a reader sees an entry whole or not at all.
+// small file per key under the build-cache directory: the image ID on the
+// first line, then the image's config, so that a fully cached build reads
+// no image until the last. Each file is written to a temporary name and
+// renamed, so a reader sees an entry whole or not at all.
 type cacheIndex struct{ dir string }
 
 // stepKey is the classic builder's cache key: the parent image, the
@@ -22,19 +28,26 @@ func stepKey(parentID, createdBy, extra string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (c cacheIndex) get(key string) (string, bool) {
+func (c cacheIndex) get(key string) (string, *v1.ConfigFile, bool) {
 	if c.dir == "" {
-		return "", false
+		return "", nil, false
 	}
 	b, err := os.ReadFile(filepath.Join(c.dir, key))
 	if err != nil {
-		return "", false
+		return "", nil, false
 	}
-	id := strings.TrimSpace(string(b))
-	return id, strings.HasPrefix(id, "sha256:")
+	id, config, _ := bytes.Cut(b, []byte("\n"))
+	if !strings.HasPrefix(string(id), "sha256:") {
+		return "", nil, false
+	}
+	cf, err := v1.ParseConfigFile(bytes.NewReader(config))
+	if err != nil {
+		return "", nil, false
+	}
+	return string(id), cf, true
 }
 
-func (c cacheIndex) put(key, imageID string) error {
+func (c cacheIndex) put(key, imageID string, config []byte) error {
 	if c.dir == "" {
 		return nil
 	}
@@ -45,7 +58,7 @@ func (c cacheIndex) put(key, imageID string) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.WriteString(imageID + "\n")
+	_, err = f.Write(append([]byte(imageID+"\n"), config...))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -61,7 +74,20 @@ func (c cacheIndex) put(key, imageID string) error {
 // forget drops an entry whose image is gone from the store; a failure
 // only means the next build looks it up again.
 func (c cacheIndex) forget(key string) {
-	if c.dir != "" {
+	if c.dir != "" && key != "" {
 		_ = os.Remove(filepath.Join(c.dir, key))
 	}
 }
+
+// staleCacheError is a cache entry whose image the store no longer has
+// (pruned): the build drops the entry and starts again.
+type staleCacheError struct {
+	key string
+	err error
+}
+
+func (e *staleCacheError) Error() string {
+	return fmt.Sprintf("cached image is gone from the store: %v", e.err)
+}
+
+func (e *staleCacheError) Unwrap() error { return e.err }

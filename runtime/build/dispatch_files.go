@@ -19,7 +19,11 @@ func (r *run) viewOf(st *stageState) (*fsView, error) {
 	if st.view == nil {
 		st.view = newView(nil, r.tmp)
 	}
-	return st.view, st.view.update(st.img)
+	img, err := r.image(context.Background(), st)
+	if err != nil {
+		return nil, err
+	}
+	return st.view, st.view.update(img)
 }
 
 // workdir sets the working directory and, like the classic builder,
@@ -188,7 +192,10 @@ func (r *run) localSources(ctx context.Context, st *stageState, spec *copySpec, 
 func (r *run) fromSources(ctx context.Context, st *stageState, spec *copySpec, srcs []string, from string) (string, error) {
 	var img v1.Image
 	if dep := r.plan.lookup(from, st.index); dep != nil {
-		img = r.results[dep.index].img
+		var err error
+		if img, err = r.image(ctx, r.results[dep.index]); err != nil {
+			return "", err
+		}
 	} else {
 		var err error
 		if img, err = r.baseImage(ctx, from); err != nil {

@@ -85,7 +85,11 @@ func (r *run) execute(ctx context.Context, st *stageState, step RunStep) (v1.Lay
 	tail := &tailWriter{max: 10}
 	out := &lockedWriter{w: io.MultiWriter(r.out, tail)}
 	step.Stdout, step.Stderr, step.ID = out, out, name
-	layer, code, err := r.b.Runner.Run(ctx, st.img, step)
+	base, err := r.image(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	layer, code, err := r.b.Runner.Run(ctx, base, step)
 	fmt.Fprintf(r.out, "Removing intermediate container %s\n", name)
 	if err != nil {
 		return nil, err

@@ -29,7 +29,8 @@ type run struct {
 	client   *http.Client
 	lex      *shell.Lex
 	globals  *argScope
-	consumed map[string]bool // build args some ARG declared
+	consumed map[string]bool   // build args some ARG declared
+	hitKeys  map[string]string // image ID → the cache key that answered it
 	results  map[int]*stageState
 	step     int
 	cached   int
@@ -39,7 +40,7 @@ type run struct {
 func newRun(b *Builder, o Options, p *plan, bc *buildContext, tmp string) *run {
 	r := &run{b: b, o: o, plan: p, ctxDir: bc, tmp: tmp, out: o.Output,
 		cache: cacheIndex{dir: b.CacheDir}, client: b.Client, lex: shell.NewLex(p.escape),
-		consumed: map[string]bool{}, results: map[int]*stageState{}, total: p.steps()}
+		consumed: map[string]bool{}, hitKeys: map[string]string{}, results: map[int]*stageState{}, total: p.steps()}
 	if r.out == nil {
 		r.out = io.Discard
 	}
@@ -133,14 +134,12 @@ type change struct {
 func (r *run) commit(ctx context.Context, st *stageState, ch *change) error {
 	key := stepKey(st.id, ch.createdBy, ch.keyExtra)
 	if st.cacheValid && !r.o.NoCache {
-		if id, ok := r.cache.get(key); ok {
-			img, err := r.b.Images.Image(ctx, id)
-			if err == nil {
-				fmt.Fprintln(r.out, " ---> Using cache")
-				r.cached++
-				return st.setImage(img, id)
-			}
-			r.cache.forget(key)
+		if id, cf, ok := r.cache.get(key); ok {
+			fmt.Fprintln(r.out, " ---> Using cache")
+			r.cached++
+			r.hitKeys[id] = key
+			st.img, st.id, st.cfg = nil, id, cf
+			return nil
 		}
 	}
 	st.cacheValid = false
@@ -159,13 +158,21 @@ func (r *run) commit(ctx context.Context, st *stageState, ch *change) error {
 	if stored, err := r.b.Images.Image(ctx, id); err == nil {
 		img = stored // later steps read the store, not the build's scratch files
 	}
-	if err := r.cache.put(key, id); err != nil {
+	cf, err := img.RawConfigFile()
+	if err != nil {
+		return err
+	}
+	if err := r.cache.put(key, id, cf); err != nil {
 		return fmt.Errorf("build cache: %w", err)
 	}
 	return st.setImage(img, id)
 }
 
 func (r *run) apply(ctx context.Context, st *stageState, ch *change) (v1.Image, error) {
+	base, err := r.image(ctx, st)
+	if err != nil {
+		return nil, err
+	}
 	now := v1.Time{Time: time.Now().UTC()}
 	cf := st.cfg.DeepCopy()
 	cf.Created = now
@@ -175,17 +182,17 @@ func (r *run) apply(ctx context.Context, st *stageState, ch *change) (v1.Image, 
 	hist := v1.History{Created: now, CreatedBy: ch.createdBy, EmptyLayer: ch.layer == nil}
 	if ch.layer == nil {
 		cf.History = append(cf.History, hist)
-		return mutate.ConfigFile(st.img, cf)
+		return mutate.ConfigFile(base, cf)
 	}
 	layer, err := ch.layer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	base, err := mutate.ConfigFile(st.img, cf)
+	withConfig, err := mutate.ConfigFile(base, cf)
 	if err != nil {
 		return nil, err
 	}
-	return mutate.Append(base, mutate.Addendum{Layer: layer, History: hist})
+	return mutate.Append(withConfig, mutate.Addendum{Layer: layer, History: hist})
 }
 
 // nopCreatedBy is how the classic builder records a metadata step.

@@ -42,6 +42,20 @@ func (st *stageState) setImage(img v1.Image, id string) error {
 	return nil
 }
 
+// image returns the stage's current image, reading it from the store when
+// the cache answered with its ID and config only.
+func (r *run) image(ctx context.Context, st *stageState) (v1.Image, error) {
+	if st.img != nil {
+		return st.img, nil
+	}
+	img, err := r.b.Images.Image(ctx, st.id)
+	if err != nil {
+		return nil, &staleCacheError{key: r.hitKeys[st.id], err: err}
+	}
+	st.img = img
+	return img, nil
+}
+
 func (st *stageState) shell() []string {
 	if len(st.cfg.Config.Shell) > 0 {
 		return st.cfg.Config.Shell
@@ -112,7 +126,7 @@ func (r *run) from(ctx context.Context, s *stage) (*stageState, error) {
 	var img v1.Image
 	switch dep := r.plan.lookup(name, s.index); {
 	case dep != nil:
-		img = r.results[dep.index].img
+		img, err = r.image(ctx, r.results[dep.index])
 	case strings.EqualFold(name, "scratch"):
 		img, err = scratchImage()
 		st.scratch = true

@@ -58,6 +58,7 @@ func init() {
 		"Service.dns_search":      stringOrList,
 		"Service.dns_opt":         stringOrList,
 		"Service.tmpfs":           stringOrList,
+		"Service.label_file":      decodePaths,
 		"Service.extra_hosts":     decodeExtraHosts,
 		"BuildConfig.extra_hosts": decodeExtraHosts,
 		"BuildConfig.cache_from":  stringOrList,

@@ -66,6 +66,10 @@ type loader struct {
 	warnings   []string
 	files      map[string]*node // parsed extends sources by absolute path
 	tree       *node            // the merged tree, for positions of later problems
+	// resourceEnv holds the values of secrets' and configs' environment
+	// sources, keyed "secrets.NAME", looked up in the declaring file's
+	// environment.
+	resourceEnv map[string]string
 }
 
 func newLoader(options Options) (*loader, error) {
@@ -244,6 +248,7 @@ func (l *loader) loadFile(file, base string, lookup lookupFunc, chain []string) 
 		in := &interpolator{lookup: lookup, errs: &l.errs, unset: l.unset}
 		in.walk(tree, "")
 	}
+	l.recordResourceEnv(tree, lookup)
 	l.applyIncludes(tree, file, append(chain, file))
 	return tree
 }
@@ -294,4 +299,29 @@ func (l *loader) decodeProject(tree *node, files []string) *Project {
 	sort.Strings(l.warnings)
 	p.Warnings = l.warnings
 	return p
+}
+
+func (l *loader) recordResourceEnv(tree *node, lookup lookupFunc) {
+	for _, section := range []string{"secrets", "configs"} {
+		m := tree.get(section)
+		if m == nil || m.kind != mapNode {
+			continue
+		}
+		for i, k := range m.keys {
+			env := m.items[i].get("environment")
+			if env == nil || env.kind != scalarNode {
+				continue
+			}
+			key := section + "." + k.value
+			if _, seen := l.resourceEnv[key]; seen {
+				continue
+			}
+			if v, ok := lookup(env.value); ok {
+				if l.resourceEnv == nil {
+					l.resourceEnv = map[string]string{}
+				}
+				l.resourceEnv[key] = v
+			}
+		}
+	}
 }

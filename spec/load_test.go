@@ -409,3 +409,20 @@ func TestDotenvLocations(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretFromIncludedEnv(t *testing.T) {
+	dir := corpusDir(t)
+	p, err := loadCorpus(dir, []string{"docker-compose-e2e/testdata/TestSecretFromEnv/compose.yaml"}, map[string]string{"SECRET": "top"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"secret": "top", "my-secret": "this-is-secret"} {
+		s := p.Secrets[name]
+		if s == nil || s.EnvironmentValue == nil || *s.EnvironmentValue != want {
+			t.Errorf("secret %s = %+v, want value %q", name, s, want)
+		}
+	}
+	if m := p.Services["foo"].Secrets[0].Mode; m == nil || *m != 0o440 {
+		t.Errorf("mode 0440 read as %v, want octal", m)
+	}
+}

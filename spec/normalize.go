@@ -66,12 +66,20 @@ func (l *loader) resourceNames(p *Project) {
 	}
 	for key, s := range p.Secrets {
 		if s == nil {
-			p.Secrets[key] = &Secret{}
+			s = &Secret{}
+			p.Secrets[key] = s
+		}
+		if v, ok := l.resourceEnv["secrets."+key]; ok && s.Environment != "" {
+			s.EnvironmentValue = &v
 		}
 	}
 	for key, c := range p.Configs {
 		if c == nil {
-			p.Configs[key] = &Config{}
+			c = &Config{}
+			p.Configs[key] = c
+		}
+		if v, ok := l.resourceEnv["configs."+key]; ok && c.Environment != "" {
+			c.EnvironmentValue = &v
 		}
 	}
 }
@@ -102,6 +110,7 @@ func (l *loader) normalizeService(p *Project, s *Service) {
 	if len(env) == 0 {
 		s.Environment = nil
 	}
+	l.readLabelFiles(s)
 	if s.Healthcheck != nil && len(s.Healthcheck.Test) > 0 && s.Healthcheck.Test[0] == "NONE" {
 		s.Healthcheck.Disable = true
 	}
@@ -211,4 +220,32 @@ func (s *Service) Replicas() int {
 		return *s.Deploy.Replicas
 	}
 	return 1
+}
+
+// readLabelFiles adds the labels of label_file files; labels: wins.
+func (l *loader) readLabelFiles(s *Service) {
+	if len(s.LabelFiles) == 0 {
+		return
+	}
+	labels := map[string]string{}
+	for i, f := range s.LabelFiles {
+		path := fmt.Sprintf("services.%s.label_file[%d]", s.Name, i)
+		data, err := os.ReadFile(f)
+		if err != nil {
+			l.fail(path, "label file %s not found", f)
+			continue
+		}
+		vars, _, err := parseDotenv(data, func(string) (string, bool) { return "", false })
+		if err != nil {
+			l.fail(path, "%s: %v", f, err)
+			continue
+		}
+		for k, v := range vars {
+			labels[k] = v
+		}
+	}
+	for k, v := range s.Labels {
+		labels[k] = v
+	}
+	s.Labels = labels
 }

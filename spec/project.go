@@ -109,6 +109,11 @@ type Secret struct {
 	DriverOpts     map[string]string `yaml:"driver_opts,omitempty" json:"driver_opts,omitempty"`
 	TemplateDriver string            `yaml:"template_driver,omitempty" json:"template_driver,omitempty"`
 	Extensions     Extensions        `yaml:",inline" json:"-"`
+	// EnvironmentValue is the value of the Environment variable, read at
+	// load time from the environment of the file that declares it (an
+	// included project's env_file counts); nil when it is not set. It is
+	// never printed.
+	EnvironmentValue *string `yaml:"-" json:"-"`
 }
 
 // Config is a top-level config; same shape as Secret.

@@ -55,6 +55,7 @@ type Service struct {
 	IPC               string                     `yaml:"ipc,omitempty" json:"ipc,omitempty"`
 	Isolation         string                     `yaml:"isolation,omitempty" json:"isolation,omitempty"`
 	Labels            map[string]string          `yaml:"labels,omitempty" json:"labels,omitempty"`
+	LabelFiles        []string                   `yaml:"label_file,omitempty" json:"label_file,omitempty"`
 	Links             []string                   `yaml:"links,omitempty" json:"links,omitempty"`
 	Logging           *Logging                   `yaml:"logging,omitempty" json:"logging,omitempty"`
 	MacAddress        string                     `yaml:"mac_address,omitempty" json:"mac_address,omitempty"`

@@ -240,6 +240,15 @@ func stringOrList(d *decoder, n *node, path string, v reflect.Value) {
 	d.decode(n, path, v)
 }
 
+// decodePaths decodes a path or a list of paths, made absolute.
+func decodePaths(d *decoder, n *node, path string, v reflect.Value) {
+	stringOrList(d, n, path, v)
+	paths, _ := v.Interface().([]string)
+	for i, p := range paths {
+		paths[i] = absPath(n.base, p)
+	}
+}
+
 func decodeExtraHosts(d *decoder, n *node, path string, v reflect.Value) {
 	var hosts []string
 	switch n.kind {

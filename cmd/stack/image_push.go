@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -58,10 +57,7 @@ func runImagePush(ctx context.Context, o *imagePushOptions) error {
 	if err != nil {
 		return err
 	}
-	repository := pushed.Ref
-	if i := strings.LastIndexAny(repository, ":@"); i > strings.LastIndex(repository, "/") {
-		repository = repository[:i]
-	}
+	repository, _ := image.Familiar(pushed.Ref)
 	fmt.Fprintf(o.out, "%s@%s\n", repository, pushed.Digest)
 	return nil
 }

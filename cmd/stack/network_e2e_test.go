@@ -1,0 +1,141 @@
+package main
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// e2eStack drives the stack binary with its own state directories.
+type e2eStack struct {
+	bin, root, runRoot string
+}
+
+func newE2EStack(t *testing.T) *e2eStack {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	// Control sockets live under the run root: keep its path short.
+	runRoot, err := os.MkdirTemp("", "stk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(runRoot) })
+	s := &e2eStack{bin: registryTestBinary(t), root: t.TempDir(), runRoot: runRoot}
+	tarPath := filepath.Join(t.TempDir(), "busybox.tar")
+	if out, err := exec.Command("../../examples/base-images/busybox-rootfs.sh", tarPath).CombinedOutput(); err != nil {
+		t.Skipf("busybox rootfs unavailable: %v\n%s", err, out)
+	}
+	s.must(t, "image", "import", tarPath, "busybox:e2e")
+	t.Cleanup(func() {
+		ids, _ := s.run("container", "ls", "-aq")
+		for _, id := range strings.Fields(ids) {
+			s.run("container", "rm", "-f", id)
+		}
+		nets, _ := s.run("network", "ls", "-q")
+		for _, n := range strings.Fields(nets) {
+			s.run("network", "rm", n)
+		}
+	})
+	return s
+}
+
+func (s *e2eStack) run(args ...string) (string, error) {
+	cmd := exec.Command(s.bin, append([]string{"--root", s.root, "--run-root", s.runRoot}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (s *e2eStack) must(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := s.run(args...)
+	if err != nil {
+		t.Fatalf("stack %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func TestNetworkEndToEnd(t *testing.T) {
+	s := newE2EStack(t)
+	s.must(t, "network", "create", "e2enet")
+	s.must(t, "network", "create", "e2eother")
+	s.must(t, "container", "run", "-d", "--name", "db", "-h", "dbhost", "--network", "e2enet", "busybox:e2e",
+		"sh", "-c", "echo hello-from-db > /tmp/index.html; exec httpd -f -p 8080 -h /tmp")
+	s.must(t, "container", "run", "-d", "--name", "web", "--network", "e2enet", "busybox:e2e", "sleep", "300")
+
+	for _, name := range []string{"db", "dbhost", "db.e2enet", "web"} {
+		out := s.must(t, "container", "run", "--rm", "--network", "e2enet", "busybox:e2e", "nslookup", name)
+		if !strings.Contains(out, "Name:\t"+name) {
+			t.Errorf("nslookup %s on the shared network:\n%s", name, out)
+		}
+	}
+	if out := s.must(t, "container", "run", "--rm", "--network", "e2enet", "busybox:e2e", "wget", "-qO-", "http://db:8080/"); out != "hello-from-db\n" {
+		t.Errorf("web to db by name: %q", out)
+	}
+	if out, _ := s.run("container", "run", "--rm", "--network", "e2eother", "busybox:e2e", "nslookup", "db"); !strings.Contains(out, "NXDOMAIN") {
+		t.Errorf("db resolved from another network:\n%s", out)
+	}
+
+	port := freePort(t)
+	s.must(t, "container", "run", "-d", "--name", "pub", "-p", "127.0.0.1:"+port+":8080", "-p", port+":9090/udp", "busybox:e2e",
+		"sh", "-c", "echo published > /tmp/index.html; exec httpd -f -p 8080 -h /tmp")
+	if out, err := exec.Command("curl", "-sS", "--max-time", "5", "http://127.0.0.1:"+port+"/").CombinedOutput(); err != nil || string(out) != "published\n" {
+		t.Errorf("published port %s: %v %s", port, err, out)
+	}
+	before := s.must(t, "container", "ls", "-aq")
+	out, err := s.run("container", "run", "-d", "--name", "clash", "-p", "127.0.0.1:"+port+":80", "busybox:e2e", "true")
+	if err == nil || !strings.Contains(out, "127.0.0.1:"+port) {
+		t.Errorf("port conflict: got %v\n%s\nwant an error naming 127.0.0.1:%s", err, out, port)
+	}
+	if after := s.must(t, "container", "ls", "-aq"); after != before {
+		t.Errorf("a failed create left a container behind:\n%s", after)
+	}
+
+	s.must(t, "container", "stop", "-t", "1", "db")
+	if out, _ := s.run("container", "run", "--rm", "--network", "e2enet", "busybox:e2e", "nslookup", "db"); !strings.Contains(out, "NXDOMAIN") {
+		t.Errorf("db still resolves right after stop:\n%s", out)
+	}
+
+	for _, name := range []string{"db", "web", "pub"} {
+		s.must(t, "container", "rm", "-f", name)
+	}
+	inspect := s.must(t, "network", "inspect", "e2enet", "e2eother")
+	s.must(t, "network", "rm", "e2enet", "e2eother")
+	deadline := time.Now().Add(5 * time.Second)
+	for _, field := range strings.Fields(inspect) {
+		bridge, ok := strings.CutPrefix(strings.Trim(field, `",`), "stk-")
+		if !ok {
+			continue
+		}
+		for time.Now().Before(deadline) && linkPresent("stk-"+bridge) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if linkPresent("stk-" + bridge) {
+			t.Errorf("bridge stk-%s remains after network rm", bridge)
+		}
+	}
+	if entries, _ := filepath.Glob(filepath.Join(s.root, "networks", "e2e*.json")); len(entries) > 0 {
+		t.Errorf("network records remain: %v", entries)
+	}
+}
+
+func linkPresent(name string) bool {
+	_, err := net.InterfaceByName(name)
+	return err == nil
+}

@@ -92,6 +92,15 @@ func TestNetworkEndToEnd(t *testing.T) {
 		t.Errorf("db resolved from another network:\n%s", out)
 	}
 
+	s.must(t, "network", "connect", "--alias", "webextra", "e2eother", "web")
+	if out := s.must(t, "container", "run", "--rm", "--network", "e2eother", "busybox:e2e", "nslookup", "webextra"); !strings.Contains(out, "Name:\twebextra") {
+		t.Errorf("alias after network connect:\n%s", out)
+	}
+	s.must(t, "network", "disconnect", "e2eother", "web")
+	if out, _ := s.run("container", "run", "--rm", "--network", "e2eother", "busybox:e2e", "nslookup", "webextra"); !strings.Contains(out, "NXDOMAIN") {
+		t.Errorf("alias after network disconnect:\n%s", out)
+	}
+
 	port := freePort(t)
 	s.must(t, "container", "run", "-d", "--name", "pub", "-p", "127.0.0.1:"+port+":8080", "-p", port+":9090/udp", "busybox:e2e",
 		"sh", "-c", "echo published > /tmp/index.html; exec httpd -f -p 8080 -h /tmp")

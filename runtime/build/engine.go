@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -68,10 +69,57 @@ func (c ContainerRunner) Run(ctx context.Context, base v1.Image, step RunStep) (
 	if code != 0 {
 		return nil, code, nil
 	}
+	if err := dropMountPoints(m); err != nil {
+		return nil, -1, err
+	}
 	var parent v1.Hash
 	if n := len(img.ChainIDs); n > 0 {
 		parent = img.ChainIDs[n-1]
 	}
 	layer, err := c.Store.CommitLayer(ctx, m.Upper, parent)
 	return layer, 0, err
+}
+
+// mountPoints are what the runtime creates in a root filesystem to mount
+// over, files before directories, deepest first.
+var mountPoints = []string{
+	"etc/hostname", "etc/hosts", "etc/resolv.conf",
+	"dev/pts", "dev/shm", "dev/mqueue", "dev", "proc", "sys", "etc",
+}
+
+// dropMountPoints removes from the upper directory the empty files and
+// directories the runtime made as mount points where the image had none,
+// so that they do not end up in the layer: Docker's layers do not have
+// them either. What a RUN writes to /etc/hosts goes to the mounted file,
+// never to the root filesystem.
+func dropMountPoints(m image.Mount) error {
+	for _, rel := range mountPoints {
+		p := filepath.Join(m.Upper, rel)
+		fi, err := os.Lstat(p)
+		if err != nil || inLowers(m.Lower, rel) {
+			continue
+		}
+		switch {
+		case fi.Mode().IsRegular() && fi.Size() == 0:
+		case fi.IsDir():
+			if entries, err := os.ReadDir(p); err != nil || len(entries) > 0 {
+				continue
+			}
+		default:
+			continue
+		}
+		if err := os.Remove(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func inLowers(lowers []string, rel string) bool {
+	for _, l := range lowers {
+		if _, err := os.Lstat(filepath.Join(l, rel)); err == nil {
+			return true
+		}
+	}
+	return false
 }

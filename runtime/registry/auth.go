@@ -40,7 +40,7 @@ func ServerKey(server string) (host, key string, err error) {
 type LoginOptions struct {
 	Username string
 	Password string
-	Hosts    *Hosts // nil: plain HTTP for loopback registries only
+	Hosts    *Hosts // nil: the configuration file's rules (see LoadHosts)
 }
 
 // Login checks the credentials against the registry and, when it accepts
@@ -54,6 +54,11 @@ func Login(ctx context.Context, server string, options LoginOptions) (string, er
 	}
 	if options.Username == "" || options.Password == "" {
 		return "", &Error{Op: "login", Ref: host, Kind: ErrAuthRequired, Detail: "a username and a password are needed"}
+	}
+	if options.Hosts == nil {
+		if options.Hosts, err = LoadHosts(); err != nil {
+			return "", err
+		}
 	}
 	if err := checkLogin(ctx, host, options); err != nil {
 		return "", err

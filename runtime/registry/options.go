@@ -20,13 +20,25 @@ type Options struct {
 	// Keychain finds credentials; nil means Docker's config.json
 	// ($DOCKER_CONFIG or ~/.docker) with its credential helpers.
 	Keychain authn.Keychain
-	// Hosts says which registries may use plain HTTP; nil means loopback only.
+	// Hosts says which registries may use plain HTTP; nil means the
+	// configuration file's rules (see LoadHosts).
 	Hosts *Hosts
 	// Platform picks the image of a multi-platform index; nil means this host's.
 	Platform *v1.Platform
 	// Progress receives per-layer progress: bars when it is a terminal,
 	// a line per change otherwise; nil shows nothing.
 	Progress io.Writer
+}
+
+// withHosts fills in Hosts from the configuration file when the caller
+// left it out.
+func (o Options) withHosts() (Options, error) {
+	if o.Hosts != nil {
+		return o, nil
+	}
+	hosts, err := LoadHosts()
+	o.Hosts = hosts
+	return o, err
 }
 
 func (o Options) keychain() authn.Keychain {

@@ -25,6 +25,10 @@ import (
 // fetched, so a pull that was interrupted resumes; the image becomes
 // visible only once all of it is stored and verified.
 func Pull(ctx context.Context, store *image.Store, ref string, options Options) (*image.Image, error) {
+	options, err := options.withHosts()
+	if err != nil {
+		return nil, err
+	}
 	canonical, parsed, err := parse("pull", ref, options.Hosts)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,10 @@ type Pushed struct {
 // Push sends the image the store knows as ref to the registry ref names.
 // Layers the registry already has are not sent again.
 func Push(ctx context.Context, store *image.Store, ref string, options Options) (*Pushed, error) {
+	options, err := options.withHosts()
+	if err != nil {
+		return nil, err
+	}
 	canonical, parsed, err := parse("push", ref, options.Hosts)
 	if err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	goruntime "runtime"
 	"time"
 
@@ -82,58 +81,3 @@ func importConfig(options ImportOptions) (*v1.ConfigFile, error) {
 	return config, nil
 }
 
-// storeLayer stores the (possibly compressed) tar stream r as an
-// uncompressed layer blob, checks it has digest want (unless zero), and makes
-// its snapshot on top of the layers whose ChainID is parent. The
-// content is spooled to a temporary blob first: when blob and snapshot exist
-// already, nothing is unpacked; otherwise the snapshot is unpacked from the
-// spooled copy and verified before the blob becomes visible, so a refused tar
-// leaves nothing behind.
-func (s *Store) storeLayer(ctx context.Context, r io.Reader, want, parent v1.Hash) (*storedLayer, error) {
-	rc, err := decompress(r)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	w, err := s.newBlobWriter()
-	if err != nil {
-		return nil, err
-	}
-	defer w.Close()
-	if _, err := io.CopyBuffer(w, contextReader{ctx, rc}, make([]byte, 1<<20)); err != nil {
-		return nil, err
-	}
-	digest, size := w.Digest(), w.size
-	if want != (v1.Hash{}) && digest != want {
-		return nil, fmt.Errorf("layer %s: %w: content is %s", want, ErrDigestMismatch, digest)
-	}
-	if err := s.unpackSpooled(ctx, w.f.Name(), ChainID(parent, digest), digest); err != nil {
-		return nil, err
-	}
-	if _, err := w.Commit(digest); err != nil {
-		return nil, err
-	}
-	return &storedLayer{s: s, digest: digest, size: size}, nil
-}
-
-func (s *Store) unpackSpooled(ctx context.Context, file string, chainID, diffID v1.Hash) error {
-	if s.hasSnapshot(chainID) {
-		return nil
-	}
-	unlock, err := s.lockSnapshot(chainID)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if s.hasSnapshot(chainID) {
-		return nil
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return s.createSnapshot(chainID, func(dir string) error {
-		return unpackVerified(ctx, f, dir, diffID)
-	})
-}

@@ -107,9 +107,7 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 		if err := u.replace(rel); err != nil {
 			return err
 		}
-		if err := u.writeFile(full, r); err != nil {
-			return err
-		}
+		return u.writeFile(hdr, full, r)
 	case tar.TypeSymlink:
 		if err := u.replace(rel); err != nil {
 			return err
@@ -205,16 +203,90 @@ func (u *unpacker) replace(rel string) error {
 	return os.RemoveAll(full)
 }
 
-func (u *unpacker) writeFile(full string, r io.Reader) error {
-	f, err := os.OpenFile(full, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+// writeFile creates a regular file and sets its owner, mode and xattrs
+// through the open descriptor, which spares the path lookups of meta: a root
+// filesystem is mostly regular files.
+func (u *unpacker) writeFile(hdr *tar.Header, full string, r io.Reader) error {
+	fd, err := unix.Open(full, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return &os.PathError{Op: "create", Path: full, Err: err}
+	}
+	err = u.fillFile(fd, hdr, r)
+	if closeErr := unix.Close(fd); err == nil {
+		err = closeErr
+	}
 	if err != nil {
 		return err
 	}
-	if _, err := io.CopyBuffer(f, r, u.buf); err != nil {
-		f.Close()
-		return err
+	return utimes(full, accessTime(hdr), hdr.ModTime)
+}
+
+func (u *unpacker) fillFile(fd int, hdr *tar.Header, r io.Reader) error {
+	for {
+		n, err := r.Read(u.buf)
+		if n > 0 {
+			if werr := writeAll(fd, u.buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return f.Close()
+	if err := unix.Fchown(fd, hdr.Uid, hdr.Gid); err != nil {
+		return fmt.Errorf("chown: %w", err)
+	}
+	if err := unix.Fchmod(fd, uint32(hdr.Mode&0o7777)); err != nil {
+		return fmt.Errorf("chmod: %w", err)
+	}
+	for attr, value := range tarXattrs(hdr) {
+		if err := unix.Fsetxattr(fd, attr, []byte(value), 0); err != nil && !errors.Is(err, unix.ENOTSUP) {
+			return fmt.Errorf("set xattr %s: %w", attr, err)
+		}
+	}
+	return nil
+}
+
+func writeAll(fd int, p []byte) error {
+	for len(p) > 0 {
+		n, err := unix.Write(fd, p)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+		p = p[n:]
+	}
+	return nil
+}
+
+// tarXattrs are the extended attributes of an entry, without overlay ones:
+// only whiteout conversion may set those, or a layer could redirect lookups
+// into other layers.
+func tarXattrs(hdr *tar.Header) map[string]string {
+	var attrs map[string]string
+	for key, value := range hdr.PAXRecords {
+		attr, ok := strings.CutPrefix(key, paxXattr)
+		if !ok || strings.HasPrefix(attr, "trusted.overlay.") {
+			continue
+		}
+		if attrs == nil {
+			attrs = map[string]string{}
+		}
+		attrs[attr] = value
+	}
+	return attrs
+}
+
+func accessTime(hdr *tar.Header) time.Time {
+	if hdr.AccessTime.IsZero() {
+		return hdr.ModTime
+	}
+	return hdr.AccessTime
 }
 
 func (u *unpacker) link(rel, linkname string) error {
@@ -262,29 +334,20 @@ func (u *unpacker) whiteout(parent, base string) error {
 	return nil
 }
 
-// meta applies owner, mode, xattrs and times of hdr to rel. Overlay xattrs
-// from the tar are dropped: only whiteout conversion may set them, or a layer
-// could redirect lookups into other layers.
+// meta applies owner, mode, xattrs and times of hdr to rel.
 func (u *unpacker) meta(hdr *tar.Header, rel string) error {
 	full := u.full(rel)
 	if err := os.Lchown(full, hdr.Uid, hdr.Gid); err != nil {
 		return err
 	}
-	atime := hdr.AccessTime
-	if atime.IsZero() {
-		atime = hdr.ModTime
-	}
+	atime := accessTime(hdr)
 	if hdr.Typeflag == tar.TypeSymlink {
 		return utimes(full, atime, hdr.ModTime)
 	}
 	if err := unix.Chmod(full, uint32(hdr.Mode&0o7777)); err != nil {
 		return fmt.Errorf("chmod: %w", err)
 	}
-	for key, value := range hdr.PAXRecords {
-		attr, ok := strings.CutPrefix(key, paxXattr)
-		if !ok || strings.HasPrefix(attr, "trusted.overlay.") {
-			continue
-		}
+	for attr, value := range tarXattrs(hdr) {
 		if err := setXattr(full, attr, value); err != nil && !errors.Is(err, unix.ENOTSUP) {
 			return err
 		}

@@ -80,4 +80,3 @@ func importConfig(options ImportOptions) (*v1.ConfigFile, error) {
 	}
 	return config, nil
 }
-

@@ -10,8 +10,8 @@ import (
 // config hash covers: everything that shapes the container, and nothing
 // that only shapes how many there are, how the image is obtained, or when
 // the service starts. Left out: build, pull_policy, scale,
-// deploy.replicas, depends_on, profiles, env_file (its variables are in
-// environment already) and the service's own x-* fields. Map keys are
+// deploy.replicas, depends_on, profiles, env_file and label_file (their
+// contents are in environment and labels already) and the service's own x-* fields. Map keys are
 // sorted and fields come in the model's order, so equal services give
 // equal bytes.
 func CanonicalJSON(s *Service) ([]byte, error) {
@@ -27,6 +27,7 @@ func CanonicalJSON(s *Service) ([]byte, error) {
 	c.DependsOn = nil
 	c.Profiles = nil
 	c.EnvFiles = nil
+	c.LabelFiles = nil
 	c.Extensions = nil
 	return json.Marshal(c)
 }

@@ -42,26 +42,6 @@ func (l *loader) parseInclude(item *node, path, file string) (includeSpec, bool)
 	if file == "-" {
 		dir = l.projectDir
 	}
-	strs := func(n *node, sub string) []string {
-		if n == nil {
-			return nil
-		}
-		if n.kind == scalarNode {
-			return []string{n.value}
-		}
-		var out []string
-		if n.kind == seqNode {
-			for _, s := range n.items {
-				if s.kind == scalarNode {
-					out = append(out, s.value)
-					continue
-				}
-			}
-			return out
-		}
-		l.errs.at(n, sub, "expected a path or a list of paths, got %s", describe(n))
-		return nil
-	}
 	switch item.kind {
 	case scalarNode:
 		spec.files = []string{item.value}
@@ -73,8 +53,8 @@ func (l *loader) parseInclude(item *node, path, file string) (includeSpec, bool)
 				l.unknownKeyAt(k, path+"."+k.value, []string{"path", "project_directory", "env_file"})
 			}
 		}
-		spec.files = strs(item.get("path"), path+".path")
-		spec.envFiles = strs(item.get("env_file"), path+".env_file")
+		spec.files = l.paths(item.get("path"), path+".path")
+		spec.envFiles = l.paths(item.get("env_file"), path+".env_file")
 		if pd := item.get("project_directory"); pd != nil && pd.kind == scalarNode {
 			spec.projectDir = absPath(dir, pd.value)
 		}
@@ -96,6 +76,28 @@ func (l *loader) parseInclude(item *node, path, file string) (includeSpec, bool)
 		spec.envFiles[i] = absPath(dir, f)
 	}
 	return spec, true
+}
+
+// paths reads a path or a list of paths.
+func (l *loader) paths(n *node, path string) []string {
+	switch {
+	case n == nil:
+		return nil
+	case n.kind == scalarNode:
+		return []string{n.value}
+	case n.kind == seqNode:
+		var out []string
+		for i, s := range n.items {
+			if s.kind != scalarNode {
+				l.errs.at(s, indexPath(path, i), "expected a path, got %s", describe(s))
+				continue
+			}
+			out = append(out, s.value)
+		}
+		return out
+	}
+	l.errs.at(n, path, "expected a path or a list of paths, got %s", describe(n))
+	return nil
 }
 
 func (l *loader) include(item *node, path, file string, chain []string) *node {

@@ -1,9 +1,6 @@
 package spec
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 )
@@ -32,6 +29,15 @@ func (d *decoder) custom(n *node, path string, v any) bool {
 		}
 	case *Ulimit:
 		d.decodeUlimit(n, path, v)
+	default:
+		return d.customList(n, path, v)
+	}
+	return true
+}
+
+// customList decodes the collections that have a short syntax.
+func (d *decoder) customList(n *node, path string, v any) bool {
+	switch v := v.(type) {
 	case *[]ServicePort:
 		d.decodeList(n, path, func(item *node, sub string) {
 			*v = append(*v, d.decodePort(item, sub)...)
@@ -62,6 +68,15 @@ func (d *decoder) custom(n *node, path string, v any) bool {
 		d.decodeNamedMap(n, path, reflect.ValueOf(v).Elem(), nil)
 	case *map[string]DependsOn:
 		d.decodeNamedMap(n, path, reflect.ValueOf(v).Elem(), DependsOn{Condition: ConditionStarted, Required: true})
+	default:
+		return d.customResource(n, path, v)
+	}
+	return true
+}
+
+// customResource decodes the mappings whose paths are made absolute.
+func (d *decoder) customResource(n *node, path string, v any) bool {
+	switch v := v.(type) {
 	case *BuildConfig:
 		if n.kind == scalarNode {
 			v.Context = n.value
@@ -327,76 +342,4 @@ func normalizeBuild(b *BuildConfig, base string) {
 
 func isRemoteContext(s string) bool {
 	return strings.Contains(s, "://") || strings.HasPrefix(s, "git@") || strings.HasPrefix(s, "github.com/")
-}
-
-// absPath resolves p against base, expanding a leading ~ to the home
-// directory; "" stays "".
-func absPath(base, p string) string {
-	if p == "" {
-		return ""
-	}
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			p = filepath.Join(home, p[1:])
-		}
-	}
-	if filepath.IsAbs(p) {
-		return filepath.Clean(p)
-	}
-	return filepath.Join(base, p)
-}
-
-// shellSplit splits a command line into words the way a POSIX shell does,
-// without expansions.
-func shellSplit(s string) ([]string, error) {
-	words := []string{}
-	var cur strings.Builder
-	inWord := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		case c == '\\':
-			inWord = true
-			if i+1 < len(s) {
-				i++
-				if s[i] != '\n' {
-					cur.WriteByte(s[i])
-				}
-			}
-		case c == '\'':
-			inWord = true
-			end := strings.IndexByte(s[i+1:], '\'')
-			if end < 0 {
-				return nil, fmt.Errorf("unterminated single quote in %q", s)
-			}
-			cur.WriteString(s[i+1 : i+1+end])
-			i += end + 1
-		case c == '"':
-			inWord = true
-			j := i + 1
-			for ; j < len(s) && s[j] != '"'; j++ {
-				if s[j] == '\\' && j+1 < len(s) && strings.IndexByte("\"\\$`\n", s[j+1]) >= 0 {
-					j++
-				}
-				cur.WriteByte(s[j])
-			}
-			if j >= len(s) {
-				return nil, fmt.Errorf("unterminated double quote in %q", s)
-			}
-			i = j
-		default:
-			inWord = true
-			cur.WriteByte(c)
-		}
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words, nil
 }

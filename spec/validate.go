@@ -142,6 +142,27 @@ func (l *loader) validateRefs(p *Project, s *Service, path string) {
 			l.fail(path+".networks."+net, "undefined network %q: declare it under the top-level networks", net)
 		}
 	}
+	l.validateResourceRefs(p, s, path)
+	for key, mode := range map[string]string{"network_mode": s.NetworkMode, "ipc": s.IPC, "pid": s.PID} {
+		if target, ok := strings.CutPrefix(mode, "service:"); ok {
+			l.serviceRef(p, path+"."+key, "refers to", target)
+		}
+	}
+	if s.NetworkMode != "" && len(s.Networks) > 0 {
+		l.fail(path+".network_mode", "network_mode and networks cannot be used together")
+	}
+	for i, from := range s.VolumesFrom {
+		if strings.HasPrefix(from, "container:") {
+			continue
+		}
+		target, _, _ := strings.Cut(from, ":")
+		l.serviceRef(p, indexPath(path+".volumes_from", i), "takes volumes from", target)
+	}
+}
+
+// validateResourceRefs checks that the volumes, secrets and configs a
+// service uses are declared.
+func (l *loader) validateResourceRefs(p *Project, s *Service, path string) {
 	for i, v := range s.Volumes {
 		if v.Type == VolumeTypeVolume && v.Source != "" {
 			if _, ok := p.Volumes[v.Source]; !ok {
@@ -165,21 +186,6 @@ func (l *loader) validateRefs(p *Project, s *Service, path string) {
 				l.fail(fmt.Sprintf("%s.build.secrets[%d]", path, i), "undefined secret %q: declare it under the top-level secrets", ref.Source)
 			}
 		}
-	}
-	for key, mode := range map[string]string{"network_mode": s.NetworkMode, "ipc": s.IPC, "pid": s.PID} {
-		if target, ok := strings.CutPrefix(mode, "service:"); ok {
-			l.serviceRef(p, path+"."+key, "refers to", target)
-		}
-	}
-	if s.NetworkMode != "" && len(s.Networks) > 0 {
-		l.fail(path+".network_mode", "network_mode and networks cannot be used together")
-	}
-	for i, from := range s.VolumesFrom {
-		if strings.HasPrefix(from, "container:") {
-			continue
-		}
-		target, _, _ := strings.Cut(from, ":")
-		l.serviceRef(p, fmt.Sprintf("%s.volumes_from[%d]", path, i), "takes volumes from", target)
 	}
 }
 

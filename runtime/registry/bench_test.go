@@ -46,8 +46,8 @@ func BenchmarkRegistryDemoBase(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	docker := startDocker(b)
-	docker.run(b, "import", path, "bench/demo:latest")
+	docker := registrytest.StartDocker(b)
+	docker.Run(b, "import", path, "bench/demo:latest")
 
 	b.Run("push/stack", func(b *testing.B) {
 		for b.Loop() {
@@ -66,9 +66,9 @@ func BenchmarkRegistryDemoBase(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
 			ref := registrytest.Start(b).Addr + "/demo:v1"
-			docker.run(b, "tag", "bench/demo:latest", ref)
+			docker.Run(b, "tag", "bench/demo:latest", ref)
 			b.StartTimer()
-			docker.run(b, "push", ref)
+			docker.Run(b, "push", ref)
 		}
 	})
 
@@ -98,16 +98,16 @@ func BenchmarkRegistryDemoBase(b *testing.B) {
 			b.StopTimer()
 			removeDockerImages(b, docker)
 			b.StartTimer()
-			docker.run(b, "pull", ref)
+			docker.Run(b, "pull", ref)
 		}
 	})
 }
 
 // removeDockerImages empties the private dockerd's image store, so that a
 // pull cannot reuse a layer.
-func removeDockerImages(b *testing.B, docker *privateDocker) {
-	for _, id := range strings.Fields(docker.run(b, "images", "-aq")) {
-		docker.run(b, "rmi", "-f", id)
+func removeDockerImages(b *testing.B, docker *registrytest.Docker) {
+	for _, id := range strings.Fields(docker.Run(b, "images", "-aq")) {
+		docker.Run(b, "rmi", "-f", id)
 	}
 }
 

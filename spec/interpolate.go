@@ -31,6 +31,9 @@ func substitute(s string, lookup lookupFunc, unset func(string)) (string, error)
 			i += 2
 		case next == '{':
 			end := closingBrace(s, i+2)
+			if end == tooDeep {
+				return "", fmt.Errorf("invalid interpolation format in %q: references nested more than %d deep", s, maxNesting)
+			}
 			if end < 0 {
 				return "", fmt.Errorf("invalid interpolation format in %q: missing closing brace", s)
 			}
@@ -62,12 +65,20 @@ func isNameStart(c byte) bool {
 
 func isNameChar(c byte) bool { return isNameStart(c) || c >= '0' && c <= '9' }
 
+// maxNesting bounds ${...} nesting, which is evaluated recursively.
+const maxNesting = 32
+
+const tooDeep = -2
+
 func closingBrace(s string, from int) int {
 	depth := 1
 	for j := from; j < len(s); j++ {
 		switch {
 		case s[j] == '$' && j+1 < len(s) && s[j+1] == '{':
 			depth++
+			if depth > maxNesting {
+				return tooDeep
+			}
 			j++
 		case s[j] == '}':
 			depth--

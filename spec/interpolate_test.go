@@ -2,6 +2,7 @@ package spec
 
 import (
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -97,4 +98,16 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+func TestSubstituteNestingLimit(t *testing.T) {
+	deep := strings.Repeat("${A:-", 40) + "x" + strings.Repeat("}", 40)
+	_, err := substitute(deep, func(string) (string, bool) { return "", false }, nil)
+	if err == nil || !strings.Contains(err.Error(), "references nested more than 32 deep") {
+		t.Errorf("40 levels: %v, want the nesting error", err)
+	}
+	ok := strings.Repeat("${A:-", 30) + "x" + strings.Repeat("}", 30)
+	if got, err := substitute(ok, func(string) (string, bool) { return "", false }, nil); err != nil || got != "x" {
+		t.Errorf("30 levels = %q, %v; want x", got, err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -424,5 +425,52 @@ func TestSecretFromIncludedEnv(t *testing.T) {
 	}
 	if m := p.Services["foo"].Secrets[0].Mode; m == nil || *m != 0o440 {
 		t.Errorf("mode 0440 read as %v, want octal", m)
+	}
+}
+
+func TestYAMLFeatures(t *testing.T) {
+	p, errText := loadString(t, `
+x-base: &base
+  image: base
+  environment: {A: "1"}
+x-extra: &extra
+  image: extra
+  restart: always
+services:
+  a:
+    <<: [*base, *extra]
+    environment: {B: "2"}
+  b:
+    <<: *extra
+    image: own
+`, nil)
+	if errText != "" {
+		t.Fatal(errText)
+	}
+	a, b := p.Services["a"], p.Services["b"]
+	if a.Image != "base" || a.Restart != "always" {
+		t.Errorf("a: image %q restart %q; want the first merged mapping to win", a.Image, a.Restart)
+	}
+	if _, ok := a.Environment["A"]; ok || a.Environment["B"] == nil {
+		t.Errorf("a: environment %v; an explicit key replaces the merged one whole", a.Environment)
+	}
+	if b.Image != "own" || b.Restart != "always" {
+		t.Errorf("b: image %q restart %q", b.Image, b.Restart)
+	}
+	if _, ok := p.Extensions["x-base"]; !ok {
+		t.Errorf("x-base missing from extensions %v", p.Extensions)
+	}
+}
+
+func TestAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x-0: &a0 [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n")
+	for i := 1; i < 9; i++ {
+		fmt.Fprintf(&b, "x-%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	b.WriteString("services:\n  a:\n    image: x\n")
+	_, errText := loadString(t, b.String(), nil)
+	if !strings.Contains(errText, "document too large or too deeply nested (alias expansion)") {
+		t.Errorf("got %q, want the expansion limit", errText)
 	}
 }

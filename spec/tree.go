@@ -158,7 +158,11 @@ func parseYAML(file, base string, data []byte, errs *errorList) *node {
 		return &node{kind: nullNode, pos: pos{file: file}, base: base}
 	}
 	c := &converter{file: file, base: base, errs: errs}
-	return c.convert(doc.Content[0], 0)
+	n := c.convert(doc.Content[0], 0)
+	if c.count > maxNodes {
+		return nil
+	}
+	return n
 }
 
 func yamlError(file string, data []byte, err error) *Error {

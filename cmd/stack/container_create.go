@@ -73,8 +73,7 @@ func newContainerCreateCommand(g *globalOptions) *cobra.Command {
 func addContainerCreateFlags(f *pflag.FlagSet, o *containerCreateOptions) {
 	// -p is docker's --publish here, not the global --project-name: a
 	// local flag of that name keeps the global one (and its -p) out.
-	f.String("project-name", "", "project name")
-	f.MarkHidden("project-name")
+	shadowGlobalFlags(f, "project-name")
 	// -h is docker's --hostname; help stays reachable as --help.
 	f.Bool("help", false, "help for this command")
 	f.StringVar(&o.name, "name", "", "container name")

@@ -38,6 +38,7 @@ func newContainerLogsCommand(g *globalOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
+	shadowGlobalFlags(f, "file")
 	f.BoolVarP(&o.follow, "follow", "f", false, "follow the output")
 	f.StringVarP(&o.tail, "tail", "n", "all", "number of lines from the end, or all")
 	f.BoolVarP(&o.timestamps, "timestamps", "t", false, "show timestamps")

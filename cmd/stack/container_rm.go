@@ -34,6 +34,7 @@ func newContainerRmCommand(g *globalOptions) *cobra.Command {
 			return runContainerRm(cmd.Context(), o)
 		},
 	}
+	shadowGlobalFlags(cmd.Flags(), "file")
 	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "kill and remove a running container")
 	cmd.Flags().BoolVarP(&o.volumes, "volumes", "v", false, "remove the container's anonymous volumes")
 	return cmd

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"stack/runtime/container"
 )
 
@@ -96,4 +98,14 @@ func commandColumn(args []string, truncate bool) string {
 		cmd = cmd[:19] + "…"
 	}
 	return `"` + cmd + `"`
+}
+
+// shadowGlobalFlags hides global flags whose shorthands a docker-style
+// command uses for its own flags (-f for --follow or --force, -p for
+// --publish): a local flag of the same name keeps the global one out.
+func shadowGlobalFlags(f *pflag.FlagSet, names ...string) {
+	for _, name := range names {
+		f.String(name, "", "unused here")
+		f.MarkHidden(name)
+	}
 }

@@ -133,6 +133,21 @@ func (c *Cgroup) apply(l Limits) error {
 	return nil
 }
 
+// SetPidsMax changes the group's process limit.
+func (c *Cgroup) SetPidsMax(n int64) error {
+	dir := c.Paths[""]
+	if !c.Unified {
+		dir = c.Paths["pids"]
+	}
+	if dir == "" {
+		return fmt.Errorf("cgroup: the pids controller is not available on this host")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pids.max"), []byte(itoa(n)), 0); err != nil {
+		return fmt.Errorf("cgroup: set pids.max=%d: %w", n, err)
+	}
+	return nil
+}
+
 // Dir returns the unified group's directory, for CLONE_INTO_CGROUP; "" on v1.
 func (c *Cgroup) Dir() string { return c.Paths[""] }
 

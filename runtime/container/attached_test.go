@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func runOutput(t *testing.T, cfg *Config) (string, int) {
@@ -13,7 +14,9 @@ func runOutput(t *testing.T, cfg *Config) (string, int) {
 	os.MkdirAll(cfg.Rootfs.Upper, 0o755)
 	os.MkdirAll(cfg.Rootfs.Work, 0o755)
 	var out, errOut bytes.Buffer
-	code, err := RunAttached(context.Background(), cfg, nil, &out, &errOut)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code, err := RunAttached(ctx, cfg, nil, &out, &errOut)
 	if err != nil {
 		t.Fatalf("RunAttached: %v\nstderr: %s", err, errOut.String())
 	}

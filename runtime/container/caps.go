@@ -98,7 +98,7 @@ func capMask(names []string) uint64 {
 // emptied, permitted and effective become exactly names. Capabilities are
 // per thread, which is why the init runs locked to one thread.
 func limitCaps(names []string, last int) error {
-	mask := capMask(names)
+	mask := capMask(names) & permittedCaps()
 	for i := 0; i <= last; i++ {
 		if mask&(1<<uint(i)) != 0 {
 			continue
@@ -119,4 +119,16 @@ func limitCaps(names []string, last int) error {
 		return fmt.Errorf("capset: %w", err)
 	}
 	return nil
+}
+
+// permittedCaps is the calling thread's permitted set: a privileged
+// container gets everything the runtime itself holds, which may be less
+// than every capability.
+func permittedCaps() uint64 {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return ^uint64(0)
+	}
+	return uint64(data[0].Permitted) | uint64(data[1].Permitted)<<32
 }

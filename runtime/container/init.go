@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -48,6 +49,7 @@ func InitMain() {
 	// Capabilities, no_new_privs and namespaces joined later are per thread:
 	// everything is done, and every process is started, from this one.
 	runtime.LockOSThread()
+	closeInheritedFds(initSocketFd)
 	// Non-dumpable: processes in the container cannot ptrace the init or open
 	// its /proc/1/fd, /proc/1/exe and /proc/1/mem.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -59,6 +61,26 @@ func InitMain() {
 		os.Exit(127)
 	}
 	os.Exit(in.status)
+}
+
+// closeInheritedFds closes every descriptor above keep that came in
+// without close-on-exec: whatever the monitor's own ancestors leaked must
+// not reach the container. The runtime's own descriptors are all
+// close-on-exec, so they are left alone.
+func closeInheritedFds(keep int) {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= keep {
+			continue
+		}
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+			unix.Close(fd)
+		}
+	}
 }
 
 type initProcess struct {
@@ -77,6 +99,9 @@ func (in *initProcess) run() error {
 	}
 	in.cfg = m.Config
 	if err := in.prepare(); err != nil {
+		return err
+	}
+	if err := sendMessage(in.sock, message{Type: msgReady}); err != nil {
 		return err
 	}
 	m, fds, err := recvMessage(in.sock)

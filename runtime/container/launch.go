@@ -118,8 +118,9 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 		sys.Cloneflags |= unix.CLONE_NEWNET
 	}
 	if spec.Cgroup != "" {
+		// The pids limit comes once the init runs: see limitPids.
 		cg, err := cgroups.Create(spec.Cgroup, cgroups.Limits{
-			MemoryBytes: cfg.Resources.MemoryBytes, CPUs: cfg.Resources.CPUs, Pids: cfg.Resources.PidsLimit,
+			MemoryBytes: cfg.Resources.MemoryBytes, CPUs: cfg.Resources.CPUs,
 		})
 		if err != nil {
 			return inst, err
@@ -135,8 +136,10 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 		}
 	}
 	files := []*os.File{spec.Stdio[0], spec.Stdio[1], spec.Stdio[2], child}
+	// One P keeps the init's threads, which count against the pids limit,
+	// and its memory few.
 	proc, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(int(bin.Fd())), []string{initArg0},
-		&os.ProcAttr{Env: []string{}, Files: files, Sys: sys})
+		&os.ProcAttr{Env: []string{"GOMAXPROCS=1"}, Files: files, Sys: sys})
 	if err != nil {
 		return inst, fmt.Errorf("start init: %w", err)
 	}
@@ -157,6 +160,17 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 		return inst, fmt.Errorf("configure init: %w", err)
 	}
 	if err := inst.wire(ctx, spec); err != nil {
+		return inst, err
+	}
+	// The init reports ready once its world is built; its threads are all
+	// there by then, which the pids limit needs to know.
+	if m, _, err := recvMessage(inst.sock); err != nil || m.Type != msgReady {
+		if err == nil && m.Type == msgError {
+			err = errors.New(m.Error)
+		}
+		return inst, fmt.Errorf("init: %w", inst.exitError(err))
+	}
+	if err := inst.limitPids(cfg.Resources.PidsLimit); err != nil {
 		return inst, err
 	}
 	if err := sendMessage(inst.sock, message{Type: msgStart}); err != nil {
@@ -220,6 +234,25 @@ func (inst *instance) wire(ctx context.Context, spec launchSpec) error {
 		return writeEtcFiles(spec.EtcDir, cfg, ifaces, h.DNS != nil)
 	}
 	return nil
+}
+
+// limitPids applies the pids limit to the container's own processes: the
+// init is a Go program whose threads count as tasks too, so they are added
+// to the limit, with room for the few the runtime may start later.
+func (inst *instance) limitPids(limit int64) error {
+	if limit <= 0 || inst.cgroup == nil {
+		return nil
+	}
+	const initThreadSlack = 4
+	return inst.cgroup.SetPidsMax(limit + int64(threadCount(inst.pid)) + initThreadSlack)
+}
+
+func threadCount(pid int) int {
+	entries, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	if err != nil {
+		return 1
+	}
+	return len(entries)
 }
 
 type closerFunc func() error

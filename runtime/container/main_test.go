@@ -75,3 +75,10 @@ func testConfig(t testing.TB, args ...string) *Config {
 		Network: NetworkConfig{Mode: "none"},
 	}
 }
+
+func writeFile(path, data string) error { return os.WriteFile(path, []byte(data), 0o644) }
+
+func readFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return string(b), err
+}

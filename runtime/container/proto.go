@@ -11,6 +11,7 @@ import (
 // message per packet, file descriptors riding along as SCM_RIGHTS.
 const (
 	msgConfig  = "config"  // monitor → init: the initConfig
+	msgReady   = "ready"   // init → monitor: the container's file system and settings are in place
 	msgStart   = "start"   // monitor → init: networking is wired, start the main process
 	msgExec    = "exec"    // monitor → init: spawn Process as ID (fds: stdin, stdout, stderr unless a terminal)
 	msgSignal  = "signal"  // monitor → init: send Signal to process ID

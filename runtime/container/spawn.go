@@ -20,8 +20,8 @@ func (in *initProcess) spawn(p Process, stdio [3]int) (int, *os.File, error) {
 		return 0, nil, err
 	}
 	sys := &syscall.SysProcAttr{Setsid: true}
-	if u.UID != 0 || u.GID != 0 || len(u.Groups) > 0 {
-		sys.Credential = &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: u.Groups, NoSetGroups: len(u.Groups) == 0}
+	if u.UID != 0 || u.GID != 0 || len(u.Groups) > 1 {
+		sys.Credential = &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: u.Groups}
 	}
 	var master *os.File
 	files := make([]uintptr, 3)

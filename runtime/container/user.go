@@ -44,10 +44,7 @@ func lookupUser(spec string) (execUser, error) {
 		if err != nil {
 			return execUser{}, fmt.Errorf("user %q: no such user in /etc/passwd", userPart)
 		}
-		u.UID, u.GID = uint32(uid), uint32(uid)
-		if uid != 0 {
-			u.GID = 0
-		}
+		u.UID, u.GID = uint32(uid), 0 // an unknown numeric user gets group 0, as with Docker
 	}
 	groups := readColonFile("/etc/group")
 	if hasGroup {
@@ -58,6 +55,8 @@ func lookupUser(spec string) (execUser, error) {
 		u.GID = gid
 		return u, nil
 	}
+	// Like initgroups(3): the primary group first, then memberships.
+	u.Groups = []uint32{u.GID}
 	name := userPart
 	for _, f := range passwd {
 		if len(f) >= 3 && f[2] == userPart {

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	register("container", newContainerKillCommand)
+}
+
+type containerKillOptions struct {
+	global *globalOptions
+	refs   []string
+	signal string
+	out    io.Writer
+}
+
+func newContainerKillCommand(g *globalOptions) *cobra.Command {
+	o := &containerKillOptions{global: g}
+	cmd := &cobra.Command{
+		Use:   "kill [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: "Send a signal to running containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.refs, o.out = args, cmd.OutOrStdout()
+			return runContainerKill(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringVarP(&o.signal, "signal", "s", "KILL", "signal to send")
+	return cmd
+}
+
+func runContainerKill(ctx context.Context, o *containerKillOptions) error {
+	store, err := containerStore(o.global)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ref := range o.refs {
+		if err := store.Kill(ctx, ref, o.signal); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintln(o.out, ref)
+	}
+	return errors.Join(errs...)
+}

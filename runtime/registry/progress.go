@@ -34,6 +34,7 @@ type row struct {
 const (
 	statusWaiting     = "Waiting"
 	statusDownloading = "Downloading"
+	statusDownloaded  = "Download complete"
 	statusPulled      = "Pull complete"
 	statusExists      = "Already exists"
 	statusPreparing   = "Preparing"

@@ -60,7 +60,7 @@ func Pull(ctx context.Context, store *image.Store, ref string, options Options) 
 		return nil, t.classify(err)
 	}
 	stored, err := store.Put(ctx, tracked, canonical)
-	tracked.finish()
+	tracked.finish(err == nil)
 	if err != nil {
 		if errors.Is(err, image.ErrDigestMismatch) {
 			return nil, &Error{Op: "pull", Ref: t.ref, Kind: ErrDigestMismatch, Detail: "content from " + t.registry + " does not match its digest", Err: err}
@@ -133,16 +133,22 @@ func (t *trackedImage) Layers() ([]v1.Layer, error) {
 	return out, nil
 }
 
-// finish marks the layers never read as already present in the store.
-func (t *trackedImage) finish() {
+// finish marks the layers the store had as already there and, once the
+// store holds the whole image, the downloaded ones as complete.
+func (t *trackedImage) finish(stored bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, l := range t.layers {
-		if !t.read[l.Digest] {
-			t.p.set(shortID(l.Digest.String()), statusExists, l.Size)
-		}
+	defer t.p.finish()
+	if !stored {
+		return
 	}
-	t.p.finish()
+	for _, l := range t.layers {
+		status := statusPulled
+		if !t.read[l.Digest] {
+			status = statusExists
+		}
+		t.p.set(shortID(l.Digest.String()), status, l.Size)
+	}
 }
 
 type trackedLayer struct {
@@ -172,7 +178,7 @@ func (l *trackedLayer) Compressed() (io.ReadCloser, error) {
 		ReadCloser: &countingReader{ReadCloser: rc, p: l.image.p, id: id},
 		want:       digest, size: size, hash: sha256.New(),
 		registry: l.image.registry,
-		done:     func() { l.image.p.set(id, statusPulled, size) },
+		done:     func() { l.image.p.set(id, statusDownloaded, size) },
 	}, nil
 }
 

@@ -108,6 +108,21 @@ func TestPushSkipsExistingLayers(t *testing.T) {
 			t.Errorf("push %s: %d \"Layer already exists\" lines, want %d:\n%s", tc.ref, n, tc.existing, out.String())
 		}
 	}
+
+	// Pulling the second image next to the first fetches only its own layer.
+	dst := newStore(t)
+	if _, err := Pull(ctx, dst, first, anonymous); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := Pull(ctx, dst, second, withProgress(anonymous, &out)); err != nil {
+		t.Fatal(err)
+	}
+	for status, want := range map[string]int{": Already exists": 1, ": Downloading": 1, ": Pull complete": 1} {
+		if n := strings.Count(out.String(), status); n != want {
+			t.Errorf("pull %s next to %s: %d %q lines, want %d:\n%s", second, first, n, status, want, out.String())
+		}
+	}
 }
 
 // checkFiles looks into the image's top snapshot... and below: each file

@@ -66,8 +66,7 @@ func startDockerd(t *testing.T) *dockerd {
 			<-done
 		}
 		log.Close()
-		exec.Command("umount", "-R", filepath.Join(dir, "d")).Run()
-		exec.Command("umount", "-R", filepath.Join(dir, "e")).Run()
+		unmountUnder(dir)
 		os.RemoveAll(dir)
 	})
 	for i := 0; ; i++ {
@@ -237,3 +236,19 @@ func describe(e treeEntry) string {
 	return fmt.Sprintf("type %c mode %o owner %d:%d link %q content %q", e.typ, e.mode, e.uid, e.gid, e.link, e.content)
 }
 
+
+// unmountUnder unmounts what dockerd left mounted below dir (its network
+// namespace file), deepest first.
+func unmountUnder(dir string) {
+	data, _ := os.ReadFile("/proc/self/mountinfo")
+	var points []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+			points = append(points, f[4])
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(points)))
+	for _, p := range points {
+		syscall.Unmount(p, syscall.MNT_DETACH)
+	}
+}

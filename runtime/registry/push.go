@@ -48,7 +48,8 @@ func Push(ctx context.Context, store *image.Store, ref string, options Options) 
 		return nil, t.classify(err)
 	}
 	result := &Pushed{Ref: canonical}
-	if err := pushBlobs(ctx, pusher, parsed.Context(), img, p, result); err != nil {
+	sources := mountSources(store, parsed.Context(), options.Hosts)
+	if err := pushBlobs(ctx, pusher, parsed.Context(), img, sources, p, result); err != nil {
 		p.finish()
 		return nil, t.classify(err)
 	}
@@ -69,7 +70,7 @@ func Push(ctx context.Context, store *image.Store, ref string, options Options) 
 
 // pushBlobs uploads the layers, top first as Docker lists them, and the
 // config. A layer the client never reads was already in the registry.
-func pushBlobs(ctx context.Context, pusher *remote.Pusher, repo name.Repository, img v1.Image, p *progress, result *Pushed) error {
+func pushBlobs(ctx context.Context, pusher *remote.Pusher, repo name.Repository, img v1.Image, sources map[v1.Hash]name.Reference, p *progress, result *Pushed) error {
 	layers, err := img.Layers()
 	if err != nil {
 		return err
@@ -93,7 +94,11 @@ func pushBlobs(ctx context.Context, pusher *remote.Pusher, repo name.Repository,
 		}
 		g.Go(func() error {
 			counted := &uploadLayer{Layer: layer, p: p, id: id, size: size}
-			if err := pusher.Upload(ctx, repo, counted); err != nil {
+			var upload v1.Layer = counted
+			if from, ok := sources[digest]; ok {
+				upload = &remote.MountableLayer{Layer: counted, Reference: from}
+			}
+			if err := pusher.Upload(ctx, repo, upload); err != nil {
 				return err
 			}
 			if counted.opened.Load() {
@@ -111,6 +116,33 @@ func pushBlobs(ctx context.Context, pusher *remote.Pusher, repo name.Repository,
 	}
 	result.Uploaded, result.Existing = int(uploaded.Load()), int(existing.Load())
 	return nil
+}
+
+// mountSources finds, for each layer of the store's images, another
+// repository of the target's registry that the store's references say holds
+// it, so that the registry can mount the blob from there instead of
+// receiving it again. A wrong guess costs one request: the registry then
+// starts an ordinary upload.
+func mountSources(store *image.Store, target name.Repository, hosts *Hosts) map[v1.Hash]name.Reference {
+	images, err := store.List()
+	if err != nil {
+		return nil
+	}
+	sources := map[v1.Hash]name.Reference{}
+	for _, img := range images {
+		for _, ref := range img.Refs {
+			_, parsed, err := parse("push", ref, hosts)
+			if err != nil || parsed.Context().RegistryStr() != target.RegistryStr() || parsed.Context().RepositoryStr() == target.RepositoryStr() {
+				continue
+			}
+			for _, l := range img.Layers {
+				if _, ok := sources[l.Digest]; !ok {
+					sources[l.Digest] = parsed
+				}
+			}
+		}
+	}
+	return sources
 }
 
 // uploadLayer shows the upload of a layer as the client reads it.

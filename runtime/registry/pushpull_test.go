@@ -81,12 +81,11 @@ func TestPushSkipsExistingLayers(t *testing.T) {
 	srv := registrytest.Start(t)
 	ctx := context.Background()
 	store := newStore(t)
-	first, second := srv.Addr+"/app:1", srv.Addr+"/app:2"
-	if _, err := store.Put(ctx, busybox(t, map[string]string{"a": "1"}), first); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.Put(ctx, busybox(t, map[string]string{"b": "2"}), second); err != nil {
-		t.Fatal(err)
+	first, second, third := srv.Addr+"/app:1", srv.Addr+"/app:2", srv.Addr+"/other:3"
+	for _, ref := range []string{first, second, third} {
+		if _, err := store.Put(ctx, busybox(t, map[string]string{"file": ref}), ref); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, tc := range []struct {
 		ref                string
@@ -95,6 +94,7 @@ func TestPushSkipsExistingLayers(t *testing.T) {
 		{first, 2, 0},
 		{first, 0, 2},
 		{second, 1, 1}, // the busybox layer is already in the repository
+		{third, 1, 1},  // and mounted from it into another one
 	} {
 		var out bytes.Buffer
 		got, err := Push(ctx, store, tc.ref, withProgress(anonymous, &out))

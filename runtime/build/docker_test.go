@@ -236,7 +236,6 @@ func describe(e treeEntry) string {
 	return fmt.Sprintf("type %c mode %o owner %d:%d link %q content %q", e.typ, e.mode, e.uid, e.gid, e.link, e.content)
 }
 
-
 // unmountUnder unmounts what dockerd left mounted below dir (its network
 // namespace file), deepest first.
 func unmountUnder(dir string) {

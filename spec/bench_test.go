@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // generatedStack writes a stack of n services using most of the syntax a
@@ -67,4 +69,21 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkYAMLFloor parses the same file into a yaml.Node and nothing
+// more: the floor any loader built on yaml.v3 pays, for comparing
+// BenchmarkLoad with in the same run.
+func BenchmarkYAMLFloor(b *testing.B) {
+	data := []byte(generatedStack(200))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := cpuTime()
+	for i := 0; i < b.N; i++ {
+		var doc yaml.Node
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }

@@ -17,6 +17,7 @@ type decoder struct {
 
 type structInfo struct {
 	fields map[string]int
+	hooks  map[string]fieldHook
 	names  []string
 	ext    int // index of the Extensions field, -1 without
 }
@@ -29,7 +30,7 @@ func infoOf(t reflect.Type) *structInfo {
 	if v, ok := structInfos.Load(t); ok {
 		return v.(*structInfo)
 	}
-	info := &structInfo{fields: map[string]int{}, ext: -1}
+	info := &structInfo{fields: map[string]int{}, hooks: map[string]fieldHook{}, ext: -1}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if f.Type == extensionsType {
@@ -42,6 +43,9 @@ func infoOf(t reflect.Type) *structInfo {
 		}
 		info.fields[name] = i
 		info.names = append(info.names, name)
+		if hook := fieldHooks[t.Name()+"."+name]; hook != nil {
+			info.hooks[name] = hook
+		}
 	}
 	structInfos.Store(t, info)
 	return info
@@ -219,7 +223,7 @@ func (d *decoder) decodeStruct(n *node, path string, v reflect.Value) {
 			d.unknownKey(k, sub, key, info.names)
 			continue
 		}
-		if hook := fieldHooks[t.Name()+"."+key]; hook != nil {
+		if hook := info.hooks[key]; hook != nil {
 			hook(d, val, sub, v.Field(idx))
 			continue
 		}

@@ -175,4 +175,3 @@ func bytesIEC(n int64) string {
 	}
 	return fmt.Sprintf("%.4g%s", v, units[i])
 }
-

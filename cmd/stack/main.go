@@ -16,7 +16,9 @@ func main() {
 		container.InitMain()
 	}
 	if err := newRootCommand().Execute(); err != nil {
-		fmt.Fprintf(os.Stderr, "stack: %v\n", err)
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintf(os.Stderr, "stack: %s\n", msg)
+		}
 		os.Exit(exitCode(err))
 	}
 }

@@ -242,8 +242,12 @@ func (s *Store) dialControl(c *Container) (*net.UnixConn, error) {
 	if !c.Running() {
 		return nil, fmt.Errorf("%w: %s", ErrNotRunning, c.Name)
 	}
-	path := filepath.Join(s.RunDir(c.ID), "control.sock")
-	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
+	short, done, err := shortPath(filepath.Join(s.RunDir(c.ID), "control.sock"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotRunning, c.Name)
+	}
+	defer done()
+	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: short, Net: "unixpacket"})
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ECONNREFUSED) {
 			return nil, fmt.Errorf("%w: %s", ErrNotRunning, c.Name)

@@ -374,10 +374,16 @@ func (m *monitor) stop(sig unix.Signal, timeout time.Duration) {
 func (m *monitor) listen(runDir string) (*net.UnixListener, error) {
 	path := filepath.Join(runDir, "control.sock")
 	os.Remove(path)
-	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	short, done, err := shortPath(path)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: short, Net: "unixpacket"})
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
+	ln.SetUnlinkOnClose(false) // the name was the short alias; the run dir goes anyway
 	os.Chmod(path, 0o600)
 	return ln, nil
 }
@@ -401,3 +407,16 @@ func parseSignalNumber(s string) (unix.Signal, error) {
 
 // ParseSignal reads a signal by name (KILL, SIGKILL) or number.
 func ParseSignal(s string) (unix.Signal, error) { return parseSignalNumber(s) }
+
+// shortPath names path through an open handle on its directory, so that
+// socket paths under a deep run root fit in sun_path's 108 bytes.
+func shortPath(path string) (string, func(), error) {
+	if len(path) < 100 {
+		return path, func() {}, nil
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return "", nil, err
+	}
+	return "/proc/self/fd/" + strconv.Itoa(int(dir.Fd())) + "/" + filepath.Base(path), func() { dir.Close() }, nil
+}

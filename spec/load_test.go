@@ -236,6 +236,9 @@ services:
   worker:
     extends: web
     command: work
+  tools:
+    extends: {file: common/base.yaml, service: base}
+    build: {context: ./local}
 `,
 		"common/base.yaml": `
 services:
@@ -262,6 +265,9 @@ services:
 		if v := s.Environment["FROM_FILE"]; v == nil || *v != "yes" {
 			t.Errorf("%s: FROM_FILE = %v, want yes from base.env", name, v)
 		}
+	}
+	if got := p.Services["tools"].Build.Context; got != filepath.Join(dir, "local") {
+		t.Errorf("tools: context %q, want the overriding context relative to compose.yaml", got)
 	}
 	if !equalStrings(p.Services["worker"].Command, []string{"work"}) {
 		t.Errorf("worker command %q", p.Services["worker"].Command)

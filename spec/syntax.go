@@ -83,17 +83,27 @@ func (d *decoder) customResource(n *node, path string, v any) bool {
 		} else {
 			d.decodeStruct(n, path, reflect.ValueOf(v).Elem())
 		}
-		normalizeBuild(v, n.base)
+		normalizeBuild(v, baseOf(n, "context"))
 	case *Secret:
 		d.decodeStruct(n, path, reflect.ValueOf(v).Elem())
-		v.File = absPath(n.base, v.File)
+		v.File = absPath(baseOf(n, "file"), v.File)
 	case *Config:
 		d.decodeStruct(n, path, reflect.ValueOf(v).Elem())
-		v.File = absPath(n.base, v.File)
+		v.File = absPath(baseOf(n, "file"), v.File)
 	default:
 		return false
 	}
 	return true
+}
+
+// baseOf is the directory a path under key of mapping n resolves
+// against: the key's own, since after a merge or an extends the key may
+// come from another file than the mapping.
+func baseOf(n *node, key string) string {
+	if v := n.get(key); v != nil {
+		return v.base
+	}
+	return n.base
 }
 
 // decodeList calls each for every item of a list node.

@@ -158,7 +158,9 @@ type interpolator struct {
 // walk interpolates n. The key path is kept as segments and joined only
 // when there is an error to report, which keeps large files cheap.
 func (in *interpolator) walk(n *node, path string) {
-	in.walkParts(n, []pathSegment{{key: path, index: -1}})
+	parts := make([]pathSegment, 1, 32)
+	parts[0] = pathSegment{key: path, index: -1}
+	in.walkParts(n, parts)
 }
 
 // pathSegment is a key, or an index when index >= 0.

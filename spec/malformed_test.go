@@ -111,6 +111,14 @@ func TestMalformed(t *testing.T) {
 			`DIR/stack.yaml:5:3: secrets.token: no source: expected one of file, environment, content or external`},
 		{"not a mapping", "just a string\n",
 			`DIR/stack.yaml:1:1: expected a mapping at the top level, got "just a string"`},
+		{"bad host IP", "services:\n  web:\n    image: nginx\n    ports: [\"300.1.1.1:80:80\"]\n",
+			`DIR/stack.yaml:4:13: services.web.ports[0]: invalid host IP "300.1.1.1": expected an IPv4 or IPv6 address`},
+		{"bad expose", "services:\n  web:\n    image: nginx\n    expose: [\"http\"]\n",
+			`DIR/stack.yaml:4:14: services.web.expose[0]: invalid port "http": expected PORT[-PORT][/PROTOCOL]`},
+		{"bad ipv4_address", "services:\n  web:\n    image: nginx\n    networks:\n      front: {ipv4_address: 10.0.0.300}\nnetworks:\n  front: {}\n",
+			`DIR/stack.yaml:5:29: services.web.networks.front.ipv4_address: invalid IPv4 address "10.0.0.300"`},
+		{"bad subnet", "services:\n  web:\n    image: nginx\nnetworks:\n  default:\n    ipam:\n      config:\n        - subnet: 10.0.0.0/33\n",
+			`DIR/stack.yaml:8:19: networks.default.ipam.config[0].subnet: invalid subnet "10.0.0.0/33": expected an address in CIDR form, like 172.28.0.0/16`},
 		{"every problem at once, in file order", "services:\n  web:\n    image: nginx\n    ports: [\"0:80\"]\n    restart: sometimes\n  db:\n    imagee: postgres\n  cache:\n    command: run\n",
 			`DIR/stack.yaml:4:13: services.web.ports[0]: invalid port "0:80": port 0 is out of range 1-65535` + "\n" +
 				`DIR/stack.yaml:5:14: services.web.restart: invalid restart policy "sometimes": expected no, always, on-failure[:N] or unless-stopped` + "\n" +

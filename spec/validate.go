@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"sort"
 	"strconv"
@@ -214,6 +215,7 @@ func (l *loader) validateValues(s *Service, path string) {
 	if s.Scale != nil && *s.Scale < 0 {
 		l.fail(path+".scale", "scale must not be negative")
 	}
+	l.validateAddresses(s, path)
 	if h := s.Healthcheck; h != nil && len(h.Test) > 0 {
 		switch h.Test[0] {
 		case "CMD", "CMD-SHELL", "NONE":
@@ -223,7 +225,51 @@ func (l *loader) validateValues(s *Service, path string) {
 	}
 }
 
+// validateAddresses checks the IP addresses and ports a service names.
+func (l *loader) validateAddresses(s *Service, path string) {
+	for i, port := range s.Ports {
+		if port.HostIP != "" && net.ParseIP(port.HostIP) == nil {
+			l.fail(indexPath(path+".ports", i), "invalid host IP %q: expected an IPv4 or IPv6 address", port.HostIP)
+		}
+	}
+	for i, e := range s.Expose {
+		spec, proto, _ := strings.Cut(e, "/")
+		if _, _, err := parsePortRange(spec); err != nil || proto != "" && proto != "tcp" && proto != "udp" && proto != "sctp" {
+			l.fail(indexPath(path+".expose", i), "invalid port %q: expected PORT[-PORT][/PROTOCOL]", e)
+		}
+	}
+	for _, name := range sortedKeys(s.Networks) {
+		n := s.Networks[name]
+		if n == nil {
+			continue
+		}
+		if n.IPv4Address != "" && (net.ParseIP(n.IPv4Address) == nil || net.ParseIP(n.IPv4Address).To4() == nil) {
+			l.fail(path+".networks."+name+".ipv4_address", "invalid IPv4 address %q", n.IPv4Address)
+		}
+		if n.IPv6Address != "" && (net.ParseIP(n.IPv6Address) == nil || net.ParseIP(n.IPv6Address).To4() != nil) {
+			l.fail(path+".networks."+name+".ipv6_address", "invalid IPv6 address %q", n.IPv6Address)
+		}
+	}
+}
+
+func (l *loader) validateNetworks(p *Project) {
+	for _, name := range sortedKeys(p.Networks) {
+		for i, pool := range p.Networks[name].IPAM.Config {
+			path := indexPath("networks."+name+".ipam.config", i)
+			for key, cidr := range map[string]string{"subnet": pool.Subnet, "ip_range": pool.IPRange} {
+				if _, _, err := net.ParseCIDR(cidr); cidr != "" && err != nil {
+					l.fail(path+"."+key, "invalid %s %q: expected an address in CIDR form, like 172.28.0.0/16", key, cidr)
+				}
+			}
+			if pool.Gateway != "" && net.ParseIP(pool.Gateway) == nil {
+				l.fail(path+".gateway", "invalid gateway %q: expected an IP address", pool.Gateway)
+			}
+		}
+	}
+}
+
 func (l *loader) validateResources(p *Project) {
+	l.validateNetworks(p)
 	for _, name := range sortedKeys(p.Secrets) {
 		checkFileSource(l, "secrets."+name, (*Secret)(p.Secrets[name]))
 	}

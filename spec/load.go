@@ -120,7 +120,7 @@ func (l *loader) load(ctx context.Context) (*Project, error) {
 	if l.options.ProjectDir == "" && files[0] != "-" {
 		l.projectDir = filepath.Dir(files[0])
 	}
-	if l.projectDir != envDir && len(l.options.EnvFiles) == 0 {
+	if l.projectDir != envDir && len(l.envFiles()) == 0 {
 		if err := l.loadEnv(envDir, l.projectDir); err != nil {
 			return nil, err
 		}
@@ -155,9 +155,10 @@ func (l *loader) loadEnv(dirs ...string) error {
 		v, ok := l.env[name]
 		return v, ok
 	}
-	if len(l.options.EnvFiles) > 0 {
+	envFiles := l.envFiles()
+	if len(envFiles) > 0 {
 		fileVars := map[string]string{}
-		for _, f := range l.options.EnvFiles {
+		for _, f := range envFiles {
 			vars, _, err := readDotenvFile(absPath(l.workingDir, f), func(name string) (string, bool) {
 				if v, ok := l.environ[name]; ok {
 					return v, true
@@ -190,6 +191,17 @@ func (l *loader) loadEnv(dirs ...string) error {
 			return fmt.Errorf("env file %w", err)
 		}
 		l.setEnvDefaults(vars)
+	}
+	return nil
+}
+
+// envFiles are --env-file, else COMPOSE_ENV_FILES (comma separated).
+func (l *loader) envFiles() []string {
+	if len(l.options.EnvFiles) > 0 {
+		return l.options.EnvFiles
+	}
+	if v := l.environ["COMPOSE_ENV_FILES"]; v != "" {
+		return strings.Split(v, ",")
 	}
 	return nil
 }

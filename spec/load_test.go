@@ -480,3 +480,51 @@ func TestAliasBomb(t *testing.T) {
 		t.Errorf("got %q, want the expansion limit", errText)
 	}
 }
+
+func TestEnvFilePriority(t *testing.T) {
+	dir := filepath.Join(corpusDir(t), "docker-compose-e2e", "testdata")
+	tests := []struct {
+		test     string
+		envFiles []string
+		environ  map[string]string
+		want     string
+	}{
+		{"TestEnvInterpolation", nil, map[string]string{"IMAGE": "default_env:shell"}, "default_env:shell"},
+		{"TestEnvInterpolationDefaultValue", nil, nil, "default_env:EnvFileDefaultValue"},
+	}
+	for _, tt := range tests {
+		p := mustLoad(t, Options{WorkingDir: filepath.Join(dir, tt.test), EnvFiles: tt.envFiles, Environ: tt.environ})
+		got := ""
+		for _, s := range p.Services {
+			if v := s.Environment["IMAGE"]; v != nil {
+				got = *v
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%s: IMAGE = %q, want %q", tt.test, got, tt.want)
+		}
+	}
+}
+
+func TestEnvFileSelection(t *testing.T) {
+	dir := filepath.Join(corpusDir(t), "docker-compose-e2e", "testdata", "TestEnvPriority")
+	tests := []struct {
+		envFiles []string
+		environ  map[string]string
+		want     string
+	}{
+		{nil, nil, "Env File"},
+		{[]string{".env.override"}, nil, "override"},
+		{[]string{".env", ".env.override"}, nil, "override"},
+		{[]string{".env.override.with.default"}, nil, "EnvFileDefaultValue"},
+		{nil, map[string]string{"COMPOSE_ENV_FILES": ".env.override"}, "override"},
+		{[]string{".env.override"}, map[string]string{"WHEREAMI": "shell"}, "shell"},
+		{[]string{".env.empty"}, nil, ""},
+	}
+	for _, tt := range tests {
+		p := mustLoad(t, Options{WorkingDir: dir, EnvFiles: tt.envFiles, Environ: tt.environ})
+		if got := p.Environment["WHEREAMI"]; got != tt.want {
+			t.Errorf("--env-file %v, environ %v: WHEREAMI = %q, want %q", tt.envFiles, tt.environ, got, tt.want)
+		}
+	}
+}

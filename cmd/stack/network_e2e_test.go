@@ -56,7 +56,8 @@ func (s *e2eStack) must(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := s.run(args...)
 	if err != nil {
-		t.Fatalf("stack %s: %v\n%s", strings.Join(args, " "), err, out)
+		logs, _ := exec.Command("sh", "-c", "tail -n 20 "+s.root+"/containers/*/monitor.log").CombinedOutput()
+		t.Fatalf("stack %s: %v\n%s\nmonitor logs:\n%s", strings.Join(args, " "), err, out, logs)
 	}
 	return out
 }
@@ -147,4 +148,55 @@ func TestNetworkEndToEnd(t *testing.T) {
 func linkPresent(name string) bool {
 	_, err := net.InterfaceByName(name)
 	return err == nil
+}
+
+func TestNetworkProjectNames(t *testing.T) {
+	s := newE2EStack(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "stack.yaml")
+	os.WriteFile(file, []byte(`services:
+  web:
+    image: busybox:e2e
+    command: sleep 300
+    scale: 3
+  cache:
+    image: busybox:e2e
+    command: sleep 300
+    hostname: cachehost
+    networks:
+      default:
+        aliases: [memo]
+`), 0o644)
+	project := []string{"-f", file, "-p", "netnames"}
+	s.must(t, append(project, "up", "-d")...)
+	t.Cleanup(func() { s.run(append(project, "down")...) })
+
+	script := `for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "#web"; nslookup web; done
+for n in netnames-web-2 cache memo cachehost cache.netnames_default; do echo "#$n"; nslookup $n; done`
+	out := s.must(t, "container", "run", "--rm", "--network", "netnames_default", "busybox:e2e", "sh", "-c", script)
+	firsts := map[string]bool{}
+	for _, block := range strings.Split(out, "#")[1:] {
+		name, body, _ := strings.Cut(block, "\n")
+		var addrs []string
+		for _, line := range strings.Split(body, "\n") {
+			if a, ok := strings.CutPrefix(line, "Address: "); ok {
+				addrs = append(addrs, a)
+			}
+		}
+		switch {
+		case name == "web" && len(addrs) != 3:
+			t.Errorf("web: got %v, want the 3 replicas", addrs)
+		case name == "web":
+			firsts[addrs[0]] = true
+		case len(addrs) != 1:
+			t.Errorf("%s: got %v, want one address", name, addrs)
+		}
+	}
+	if len(firsts) < 2 {
+		t.Errorf("12 lookups of web always put %v first; want the replicas to rotate", firsts)
+	}
+	s.must(t, append(project, "down")...)
+	if out := s.must(t, "network", "ls", "-q"); strings.Contains(out, "netnames_default") {
+		t.Errorf("network remains after down: %s", out)
+	}
 }

@@ -210,7 +210,12 @@ func (d *decoder) decodeStruct(n *node, path string, v reflect.Value) {
 	for i, k := range n.keys {
 		key, val := k.value, n.items[i]
 		sub := joinPath(path, key)
-		if strings.HasPrefix(key, "x-") && info.ext >= 0 {
+		if strings.HasPrefix(key, "x-") {
+			// Extensions are allowed in every mapping; those that have
+			// no place to be kept are dropped, as they mean nothing here.
+			if info.ext < 0 {
+				continue
+			}
 			ext := v.Field(info.ext)
 			if ext.IsNil() {
 				ext.Set(reflect.ValueOf(Extensions{}))

@@ -33,6 +33,7 @@ func RunAttached(ctx context.Context, cfg *Config, stdin io.Reader, stdout, stde
 	if err := writeEtcFiles(dir, &c, nil, false); err != nil {
 		return -1, err
 	}
+	stdout, stderr = separateWriters(stdout, stderr)
 	var stdio [3]*os.File
 	var copies sync.WaitGroup
 	var toClose []*os.File

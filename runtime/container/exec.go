@@ -40,6 +40,7 @@ func (s *Store) Exec(ctx context.Context, ref string, opts ExecOptions) (int, er
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 
+	opts.Stdout, opts.Stderr = separateWriters(opts.Stdout, opts.Stderr)
 	var theirs []*os.File
 	var copies sync.WaitGroup
 	mask := 0
@@ -117,4 +118,26 @@ func (s *Store) Exec(ctx context.Context, ref string, opts ExecOptions) (int, er
 	}
 	copies.Wait()
 	return r.Code, nil
+}
+
+// lockedWriter serializes writes of two streams that share a writer; it
+// also hides the writer's ReadFrom, which is not safe to run twice at once.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// separateWriters makes stdout and stderr safe to copy to concurrently.
+func separateWriters(stdout, stderr io.Writer) (io.Writer, io.Writer) {
+	if stdout == nil || stdout != stderr {
+		return stdout, stderr
+	}
+	mu := &sync.Mutex{}
+	return lockedWriter{mu, stdout}, lockedWriter{mu, stderr}
 }

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,18 @@ func TestMain(m *testing.M) {
 	// the test binary.
 	if IsInit() {
 		InitMain()
+	}
+	// And its monitor: the test binary again, told so by the environment.
+	if os.Getenv("STACK_TEST_MONITOR") != "" {
+		id := os.Args[len(os.Args)-1]
+		store, err := OpenStore(os.Getenv("STACK_TEST_ROOT"), os.Getenv("STACK_TEST_RUN_ROOT"))
+		if err == nil {
+			err = RunMonitor(store, id, Hooks{})
+		}
+		if err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
@@ -81,4 +94,26 @@ func writeFile(path, data string) error { return os.WriteFile(path, []byte(data)
 func readFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	return string(b), err
+}
+
+// testStore is a container store in temporary directories whose monitors
+// are this test binary.
+func testStore(t *testing.T) (*Store, StartOptions) {
+	t.Helper()
+	needRoot(t)
+	root, runRoot := t.TempDir(), t.TempDir()
+	s, err := OpenStore(root, runRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("STACK_TEST_ROOT", root)
+	t.Setenv("STACK_TEST_RUN_ROOT", runRoot)
+	t.Cleanup(func() {
+		all, _ := s.List()
+		for _, c := range all {
+			s.Stop(context.Background(), c.ID, "KILL", 0)
+			s.Remove(c.ID)
+		}
+	})
+	return s, StartOptions{MonitorArgv: []string{"/usr/bin/env", "STACK_TEST_MONITOR=1", os.Args[0]}}
 }

@@ -57,6 +57,7 @@ func (s *Store) Start(ctx context.Context, ref string, opts StartOptions) (*Sess
 		return nil, fmt.Errorf("%w: %s", ErrRunning, c.Name)
 	}
 	sess := &Session{attached: opts.Stdout != nil || opts.Stderr != nil}
+	opts.Stdout, opts.Stderr = separateWriters(opts.Stdout, opts.Stderr)
 	var extra []*os.File // passed to the monitor
 	var roles []string
 	var ours []*os.File // our ends, closed after the start

@@ -1,0 +1,109 @@
+package container
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func startTestContainer(t *testing.T, args ...string) (*Store, *Container) {
+	t.Helper()
+	s, opts := testStore(t)
+	cfg := testConfig(t, args...)
+	c, err := s.Create(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := s.Start(context.Background(), c.ID, opts)
+	if err != nil {
+		data, _ := os.ReadFile(s.Dir(c.ID) + "/monitor.log")
+		t.Fatalf("start: %v\n%s", err, data)
+	}
+	sess.Wait()
+	return s, c
+}
+
+func TestExec(t *testing.T) {
+	s, c := startTestContainer(t, "sleep", "1000")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cases := []struct {
+		name  string
+		p     Process
+		stdin string
+		want  string
+		code  int
+	}{
+		{"output", Process{Args: []string{"echo", "hi"}}, "", "hi\n", 0},
+		{"exit code", Process{Args: []string{"sh", "-c", "exit 9"}}, "", "", 9},
+		{"environment added", Process{Args: []string{"sh", "-c", "echo $PATH $X"}, Env: []string{"X=1"}}, "", "/bin:/sbin:/usr/bin:/usr/sbin 1\n", 0},
+		{"user", Process{Args: []string{"id", "-u"}, User: "nobody"}, "", "65534\n", 0},
+		{"working directory", Process{Args: []string{"pwd"}, Cwd: "/home"}, "", "/home\n", 0},
+		{"stdin", Process{Args: []string{"cat"}}, "fed in\n", "fed in\n", 0},
+		{"same namespaces", Process{Args: []string{"sh", "-c", "hostname; head -c 10 /proc/1/cmdline"}}, "", "testbox\nstack-init", 0},
+		{"same confinement", Process{Args: []string{"grep", "CapEff", "/proc/self/status"}}, "", "CapEff:\t00000000a00425fb\n", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			opts := ExecOptions{Process: tc.p, Stdout: &out, Stderr: &out}
+			if tc.stdin != "" {
+				opts.Stdin = strings.NewReader(tc.stdin)
+			}
+			code, err := s.Exec(ctx, c.ID, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != tc.want || code != tc.code {
+				t.Errorf("got %q exit %d, want %q exit %d", out.String(), code, tc.want, tc.code)
+			}
+		})
+	}
+	if _, err := s.Exec(ctx, c.ID, ExecOptions{Process: Process{Args: []string{"/no/such"}}}); err == nil {
+		t.Error("exec of a missing binary succeeded")
+	}
+}
+
+func TestExecTerminal(t *testing.T) {
+	s, c := startTestContainer(t, "sleep", "1000")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	code, err := s.Exec(ctx, c.ID, ExecOptions{
+		Process: Process{Args: []string{"sh", "-c", "sleep 0.3; stty size; tty; echo $TERM"}, Terminal: true},
+		Stdout:  &out,
+		OnTerminal: func(master *os.File) {
+			if err := SetTerminalSize(master, 24, 80); err != nil {
+				t.Error(err)
+			}
+		},
+	})
+	if err != nil || code != 0 {
+		t.Fatalf("exec: %v, exit %d", err, code)
+	}
+	if want := "24 80\r\n/dev/pts/0\r\nxterm\r\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
+
+func TestSignalForwarded(t *testing.T) {
+	s, c := startTestContainer(t, "sh", "-c", "trap 'echo got USR1' USR1; echo ready; while true; do sleep 0.05; done")
+	waitLog := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			data, _ := os.ReadFile(s.LogPath(c.ID))
+			if strings.Contains(string(data), want) {
+				return
+			}
+		}
+		t.Fatalf("log never showed %q", want)
+	}
+	waitLog("ready")
+	if err := s.Kill(context.Background(), c.ID, "USR1"); err != nil {
+		t.Fatal(err)
+	}
+	waitLog("got USR1")
+}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -14,15 +15,18 @@ func (l *loader) resolveExtends(tree *node) {
 	if services == nil || services.kind != mapNode {
 		return
 	}
-	done := map[string]bool{}
+	reported := map[string]bool{}
 	for i, k := range services.keys {
-		services.items[i] = l.extendService(services, k.value, services.items[i], "", nil, done)
+		services.items[i] = l.extendService(services, k.value, services.items[i], "", nil, reported)
 	}
 }
 
 type extendsRef struct{ file, service string }
 
-func (l *loader) extendService(services *node, name string, svc *node, file string, chain []extendsRef, done map[string]bool) *node {
+// extendService resolves the extends of one service. chain holds the
+// services being resolved, to detect cycles; reported keeps a cycle from
+// being reported once per member.
+func (l *loader) extendService(services *node, name string, svc *node, file string, chain []extendsRef, reported map[string]bool) *node {
 	path := "services." + name
 	ext := svc.get("extends")
 	if ext == nil || svc.kind != mapNode {
@@ -37,7 +41,12 @@ func (l *loader) extendService(services *node, name string, svc *node, file stri
 			for _, c := range chain[i:] {
 				names = append(names, c.service)
 			}
-			l.errs.at(ext, path+".extends", "circular reference: %s -> %s", strings.Join(names, " -> "), name)
+			key := append([]string{}, names...)
+			sort.Strings(key)
+			if !reported[strings.Join(key, ",")] {
+				reported[strings.Join(key, ",")] = true
+				l.errs.at(ext, path+".extends", "circular reference: %s -> %s", strings.Join(names, " -> "), name)
+			}
 			return svc
 		}
 	}
@@ -65,7 +74,7 @@ func (l *loader) extendService(services *node, name string, svc *node, file stri
 		l.errs.at(baseSvc, "services."+target, "expected a mapping, got %s", describe(baseSvc))
 		return svc
 	}
-	resolved := l.extendService(source, target, baseSvc, sourceFile, chain, done)
+	resolved := l.extendService(source, target, baseSvc, sourceFile, chain, reported)
 	merged := mergeNodes(resolved.clone(), svc, path)
 	merged.pos = svc.pos
 	return merged

@@ -20,10 +20,27 @@ func (s StoreImages) Image(_ context.Context, ref string) (v1.Image, error) {
 	return s.Store.V1(ref)
 }
 
-// Put implements Images.
+// Put implements Images. Tags that already name img are left alone, so a
+// fully cached rebuild does not rewrite the store's index.
 func (s StoreImages) Put(ctx context.Context, img v1.Image, refs ...string) error {
+	if len(refs) > 0 && s.tagged(img, refs) {
+		return nil
+	}
 	_, err := s.Store.Put(ctx, img, refs...)
 	return err
+}
+
+func (s StoreImages) tagged(img v1.Image, refs []string) bool {
+	id, err := img.ConfigName()
+	if err != nil {
+		return false
+	}
+	for _, ref := range refs {
+		if got, err := s.Store.Get(ref); err != nil || got.ID != id {
+			return false
+		}
+	}
+	return true
 }
 
 // ContainerRunner runs RUN steps in containers of the runtime, on overlay

@@ -20,7 +20,7 @@ func loadString(t *testing.T, content string, env map[string]string) (*Project, 
 	if env == nil {
 		env = map[string]string{}
 	}
-	p, err := Load(context.Background(), Options{WorkingDir: dir, Environ: env, ProjectName: "test"})
+	p, err := Load(context.Background(), Options{WorkingDir: dir, Environ: env})
 	if err != nil {
 		return nil, strings.ReplaceAll(err.Error(), dir, "DIR")
 	}
@@ -119,6 +119,8 @@ func TestMalformed(t *testing.T) {
 			`DIR/stack.yaml:5:29: services.web.networks.front.ipv4_address: invalid IPv4 address "10.0.0.300"`},
 		{"bad subnet", "services:\n  web:\n    image: nginx\nnetworks:\n  default:\n    ipam:\n      config:\n        - subnet: 10.0.0.0/33\n",
 			`DIR/stack.yaml:8:19: networks.default.ipam.config[0].subnet: invalid subnet "10.0.0.0/33": expected an address in CIDR form, like 172.28.0.0/16`},
+		{"bad project name", "name: My_App\nservices:\n  a: {image: x}\n",
+			`DIR/stack.yaml:1:7: name: name "My_App" is not valid: expected lower case letters, digits, dashes and underscores, starting with a letter or a digit`},
 		{"every problem at once, in file order", "services:\n  web:\n    image: nginx\n    ports: [\"0:80\"]\n    restart: sometimes\n  db:\n    imagee: postgres\n  cache:\n    command: run\n",
 			`DIR/stack.yaml:4:13: services.web.ports[0]: invalid port "0:80": port 0 is out of range 1-65535` + "\n" +
 				`DIR/stack.yaml:5:14: services.web.restart: invalid restart policy "sometimes": expected no, always, on-failure[:N] or unless-stopped` + "\n" +

@@ -38,7 +38,12 @@ func (l *loader) projectName(p *Project) {
 		return
 	}
 	if !projectNameRe.MatchString(name) {
-		l.errs.add(&Error{Msg: fmt.Sprintf("%s %q is not valid: expected lower case letters, digits, dashes and underscores, starting with a letter or a digit", from, name)})
+		msg := fmt.Sprintf("%s %q is not valid: expected lower case letters, digits, dashes and underscores, starting with a letter or a digit", from, name)
+		if from == "name" {
+			l.fail("name", "%s", msg)
+		} else {
+			l.errs.add(&Error{Msg: msg})
+		}
 	}
 	p.Name = name
 }

@@ -44,16 +44,19 @@ func (m *Manager) addDNAT(containerID string, bindings []PortBinding, addrs []ne
 
 // dnatMatch selects the packets of binding b that can go to target.
 func dnatMatch(b PortBinding, target netip.Addr) ([]expr.Any, bool) {
-	if !b.HostIP.IsValid() {
-		return concat(matchFamily(target), matchLocalDst()), true
-	}
-	if b.HostIP.Is4() != target.Is4() || (b.HostIP.Is6() && b.HostIP.IsLoopback()) {
+	if b.HostIP.IsValid() && (b.HostIP.Is4() != target.Is4() || (b.HostIP.Is6() && b.HostIP.IsLoopback())) {
 		return nil, false
 	}
-	if b.HostIP.IsUnspecified() {
-		return concat(matchFamily(target), matchLocalDst()), true
+	if b.HostIP.IsValid() && !b.HostIP.IsUnspecified() {
+		return matchAddr(b.HostIP, true), true
 	}
-	return matchAddr(b.HostIP, true), true
+	local := concat(matchFamily(target), matchLocalDst())
+	if target.Is6() {
+		// IPv6 has no route_localnet: ::1 cannot be sent to a
+		// container, so it stays with the proxy.
+		local = concat(local, matchAddrNot(netip.IPv6Loopback(), true))
+	}
+	return local, true
 }
 
 // Unpublish removes a container's DNAT rules; crash cleanup calls it for

@@ -78,6 +78,14 @@ func matchAddr(a netip.Addr, dst bool) []expr.Any {
 	return matchPrefix(netip.PrefixFrom(a, a.BitLen()), dst)
 }
 
+// matchAddrNot matches packets whose source (or destination) is not a.
+func matchAddrNot(a netip.Addr, dst bool) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: addrOffset(a, dst), Len: uint32(a.BitLen() / 8)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: a.AsSlice()},
+	}
+}
+
 // matchLocalDst matches packets addressed to any address of this host.
 func matchLocalDst() []expr.Any {
 	return []expr.Any{

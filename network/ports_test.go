@@ -249,3 +249,38 @@ func mustNsFd(t *testing.T, name string) int {
 	t.Cleanup(func() { h.Close() })
 	return int(h)
 }
+
+func TestPublishIPv6Container(t *testing.T) {
+	m := testManager(t)
+	if _, err := m.Create(CreateOptions{Name: "pub6", IPv6: true, Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.52.0/24")}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, h := testNetns(t)
+	att, err := m.Attach(AttachOptions{ContainerID: "web6", Network: "pub6", Interface: "eth0", DefaultRoute: true}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Detach("web6", "pub6") })
+	serveIn(t, h, 8080)
+	var addrs []netip.Addr
+	for _, p := range att.Addrs {
+		addrs = append(addrs, p.Addr())
+	}
+	p, err := m.Publish("web6", []PortBinding{{ContainerPort: 8080, Proto: "tcp"}}, addrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if rules := nftList(t, m.Table); !strings.Contains(rules, "dnat ip6 to ["+addrs[1].String()+"]:8080") {
+		t.Errorf("no IPv6 dnat rule:\n%s", rules)
+	}
+	port := strconv.Itoa(int(p.Bindings()[0].HostPort))
+	roundTripTCP(t, "127.0.0.1:"+port)
+	roundTripTCP(t, "[::1]:"+port)
+	// With the proxies gone, IPv4 and non-loopback IPv6 still go
+	// through the kernel.
+	for _, c := range p.closers {
+		c()
+	}
+	roundTripTCP(t, "127.0.0.1:"+port)
+}

@@ -152,7 +152,7 @@ func (c *copySpec) summary() string {
 
 // writeLayer places every source under the destination in the layer. view
 // is the image below; owner applies unless an entry keeps its own.
-func (c *copySpec) writeLayer(w *layerWriter, view *fsView, owner identity) error {
+func (c *copySpec) writeLayer(w *layerWriter, view rootView, owner identity) error {
 	dest := view.resolve(c.dest)
 	intoDir := c.destDir || view.isDir(c.dest)
 	for _, s := range c.sources {

@@ -145,3 +145,21 @@ func TestScratch(t *testing.T) {
 		t.Errorf("RUN on scratch: error %v, want one about the empty image", err)
 	}
 }
+
+// layersOnly hides the store's snapshots: the builder then reads the
+// image's files from its layers.
+type layersOnly struct{ Images }
+
+func TestCopyFromLayersWithoutSnapshots(t *testing.T) {
+	e := newTestEnv(t)
+	e.b.Images = layersOnly{e.b.Images}
+	dir := writeContext(t, map[string]string{"f": "data"})
+	res := e.mustBuild(dir, "FROM busybox\nWORKDIR /home/app\nCOPY --chown=app f .\nCOPY f /var/run/\n", Options{})
+	tr := tree(t, res.Image)
+	if got := tr["/home/app/f"]; got.content != "data" || got.uid != 1000 {
+		t.Errorf("/home/app/f = %+v, want data owned by app (1000)", got)
+	}
+	if got := tr["/var/run/f"]; got.content != "data" {
+		t.Errorf("/var/run/f = %+v, want data", got)
+	}
+}

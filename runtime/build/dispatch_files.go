@@ -14,14 +14,21 @@ import (
 	"stack/runtime/build/dockerfile"
 )
 
-// viewOf returns the file tree of the stage's current image.
-func (r *run) viewOf(st *stageState) (*fsView, error) {
-	if st.view == nil {
-		st.view = newView(nil, r.tmp)
-	}
+// viewOf returns the file tree of the stage's current image: its unpacked
+// layers when the store keeps them, else an index read from the layers.
+func (r *run) viewOf(st *stageState) (rootView, error) {
 	img, err := r.image(context.Background(), st)
 	if err != nil {
 		return nil, err
+	}
+	if s, ok := r.b.Images.(Snapshotter); ok {
+		lowers, err := s.Snapshots(st.id)
+		if err == nil && len(lowers) > 0 {
+			return &dirView{lowers: lowers}, nil
+		}
+	}
+	if st.view == nil {
+		st.view = newView(nil, r.tmp)
 	}
 	return st.view, st.view.update(img)
 }

@@ -43,6 +43,19 @@ func (s StoreImages) tagged(img v1.Image, refs []string) bool {
 	return true
 }
 
+// Snapshots implements Snapshotter.
+func (s StoreImages) Snapshots(ref string) ([]string, error) {
+	img, err := s.Store.Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(img.ChainIDs))
+	for i := len(img.ChainIDs) - 1; i >= 0; i-- {
+		out = append(out, s.Store.SnapshotPath(img.ChainIDs[i]))
+	}
+	return out, nil
+}
+
 // ContainerRunner runs RUN steps in containers of the runtime, on overlay
 // root filesystems made of the store's snapshots. The upper directory of a
 // step becomes the snapshot of its layer, so the next step mounts it as is.

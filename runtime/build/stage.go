@@ -30,7 +30,7 @@ type stageState struct {
 	cacheValid bool // false from the stage's first cache miss on
 	scratch    bool
 	index      int // the stage's position, for COPY --from
-	view       *fsView
+	view       *fsView // the image's files read from its layers, when the store has no snapshots
 }
 
 func (st *stageState) setImage(img v1.Image, id string) error {

@@ -163,35 +163,13 @@ func (v *fsView) keepContent(name string, e *viewEntry, r io.Reader) error {
 // resolve follows symbolic links along p inside the view, the way a
 // process chrooted into the image would, and returns the real path.
 func (v *fsView) resolve(p string) string {
-	parts := strings.Split(strings.TrimPrefix(path.Clean("/"+p), "/"), "/")
-	cur := ""
-	for hops := 0; len(parts) > 0 && hops < 255; {
-		part := parts[0]
-		parts = parts[1:]
-		if part == "" || part == "." {
-			continue
-		}
-		next := path.Join(cur, part)
-		if part == ".." {
-			next = path.Dir(cur)
-			if next == "." {
-				next = ""
-			}
-		}
-		e, ok := v.entries[next]
+	return resolvePath(p, func(rel string) (string, bool) {
+		e, ok := v.entries[rel]
 		if !ok || e.hdr.Typeflag != tar.TypeSymlink {
-			cur = next
-			continue
+			return "", false
 		}
-		hops++
-		target := e.hdr.Linkname
-		if !path.IsAbs(target) {
-			target = path.Join("/", cur, target)
-		}
-		parts = append(strings.Split(strings.TrimPrefix(path.Clean(target), "/"), "/"), parts...)
-		cur = ""
-	}
-	return cur
+		return e.hdr.Linkname, true
+	})
 }
 
 // stat returns the entry at p after following symbolic links.

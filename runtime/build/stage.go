@@ -29,7 +29,7 @@ type stageState struct {
 	cmdSet     bool // a CMD in this stage survives a later ENTRYPOINT
 	cacheValid bool // false from the stage's first cache miss on
 	scratch    bool
-	index      int // the stage's position, for COPY --from
+	index      int     // the stage's position, for COPY --from
 	view       *fsView // the image's files read from its layers, when the store has no snapshots
 }
 

@@ -144,6 +144,7 @@ var dockerAdded = map[string]bool{".dockerenv": true, "dev/console": true, "dev/
 func tarTree(t *testing.T, r io.Reader) []string {
 	t.Helper()
 	var out []string
+	files := map[string]*tar.Header{}
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -157,19 +158,26 @@ func tarTree(t *testing.T, r io.Reader) []string {
 		if name == "" || dockerAdded[name] {
 			continue
 		}
+		if hdr.Typeflag == tar.TypeLink { // a hard link lists as the file it shares
+			target := files[strings.TrimPrefix(strings.TrimPrefix(hdr.Linkname, "./"), "/")]
+			if target == nil {
+				t.Fatalf("%s: hard link to %s, which precedes it nowhere", hdr.Name, hdr.Linkname)
+			}
+			linked := *target
+			linked.Name = hdr.Name
+			hdr = &linked
+		}
+		files[name] = hdr
 		fi := hdr.FileInfo()
-		out = append(out, treeLine(name, fi.Mode(), hdr.Uid, hdr.Gid, hdr.Size, hdr.Linkname, hdr.Typeflag == tar.TypeLink))
+		out = append(out, treeLine(name, fi.Mode(), hdr.Uid, hdr.Gid, hdr.Size, hdr.Linkname))
 	}
 	sort.Strings(out)
 	return out
 }
 
-func treeLine(name string, mode os.FileMode, uid, gid int, size int64, link string, hard bool) string {
+func treeLine(name string, mode os.FileMode, uid, gid int, size int64, link string) string {
 	if mode.IsDir() {
 		return fmt.Sprintf("%s/ %v %d:%d", strings.TrimSuffix(name, "/"), mode.Perm(), uid, gid)
-	}
-	if hard {
-		return fmt.Sprintf("%s %d:%d hardlink", name, uid, gid)
 	}
 	if !mode.IsRegular() {
 		size = 0
@@ -181,7 +189,6 @@ func treeLine(name string, mode os.FileMode, uid, gid int, size int64, link stri
 func snapshotTree(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
-	seen := map[uint64]bool{}
 	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
 		if err != nil || p == dir {
 			return err
@@ -189,10 +196,8 @@ func snapshotTree(t *testing.T, dir string) []string {
 		rel, _ := filepath.Rel(dir, p)
 		st := fi.Sys().(*syscall.Stat_t)
 		link, _ := os.Readlink(p)
-		hard := fi.Mode().IsRegular() && st.Nlink > 1 && seen[st.Ino]
-		seen[st.Ino] = true
 		if !dockerAdded[rel] && !dockerAdded[rel+"/"] {
-			out = append(out, treeLine(rel, fi.Mode(), int(st.Uid), int(st.Gid), fi.Size(), link, hard))
+			out = append(out, treeLine(rel, fi.Mode(), int(st.Uid), int(st.Gid), fi.Size(), link))
 		}
 		return nil
 	})

@@ -144,20 +144,20 @@ func (e *containerTestEnv) eventually(what string, cond func() bool) {
 
 func TestContainerRunForeground(t *testing.T) {
 	e := newContainerTestEnv(t)
-	if out := e.ok("container", "run", "--rm", "busybox", "echo", "hi"); out != "hi\n" {
+	if out := e.ok("container", "run", "--rm", "--network", "none", "busybox", "echo", "hi"); out != "hi\n" {
 		t.Errorf("run echo hi: got %q", out)
 	}
-	if _, errOut, code := e.stack("container", "run", "--rm", "busybox", "sh", "-c", "echo oops >&2; exit 3"); code != 3 || errOut != "oops\n" {
+	if _, errOut, code := e.stack("container", "run", "--rm", "--network", "none", "busybox", "sh", "-c", "echo oops >&2; exit 3"); code != 3 || errOut != "oops\n" {
 		t.Errorf("exit code: got %d, want 3; stderr %q", code, errOut)
 	}
 	if out := e.ok("container", "ls", "-aq"); out != "" {
 		t.Errorf("--rm left containers: %q", out)
 	}
-	out := e.ok("container", "run", "--rm", "-e", "A=1", "-w", "/tmp", "-u", "app", "-h", "box", "busybox", "sh", "-c", "echo $A $(pwd) $(id -un) $(hostname)")
+	out := e.ok("container", "run", "--rm", "--network", "none", "-e", "A=1", "-w", "/tmp", "-u", "app", "-h", "box", "busybox", "sh", "-c", "echo $A $(pwd) $(id -un) $(hostname)")
 	if out != "1 /tmp app box\n" {
 		t.Errorf("flags: got %q", out)
 	}
-	if out := e.ok("container", "run", "--rm", "-i", "busybox", "cat"); out != "" {
+	if out := e.ok("container", "run", "--rm", "--network", "none", "-i", "busybox", "cat"); out != "" {
 		t.Errorf("cat of an empty stdin: got %q", out)
 	}
 }
@@ -223,7 +223,7 @@ func TestContainerStopIgnoringProcess(t *testing.T) {
 	// A shell that traps TERM as PID 1 would need the SIGKILL timeout; with
 	// the init, the signal reaches it and the trap runs.
 	e := newContainerTestEnv(t)
-	e.ok("container", "run", "-d", "--name", "trap", "busybox", "sh", "-c", "trap 'echo bye; exit 7' TERM; while true; do sleep 0.05; done")
+	e.ok("container", "run", "-d", "--network", "none", "--name", "trap", "busybox", "sh", "-c", "trap 'echo bye; exit 7' TERM; while true; do sleep 0.05; done")
 	e.ok("container", "stop", "trap")
 	if st := e.state("trap"); st["exitCode"] != float64(7) {
 		t.Errorf("exit code after stop: %v, want 7", st["exitCode"])
@@ -233,7 +233,7 @@ func TestContainerStopIgnoringProcess(t *testing.T) {
 
 func TestContainerRestartPolicy(t *testing.T) {
 	e := newContainerTestEnv(t)
-	e.ok("container", "run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 3")
+	e.ok("container", "run", "-d", "--network", "none", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 3")
 	if out := e.ok("container", "wait", "flaky"); out != "3\n" {
 		t.Errorf("wait: %q", out)
 	}
@@ -244,7 +244,7 @@ func TestContainerRestartPolicy(t *testing.T) {
 	if out := e.ok("container", "logs", "flaky"); out != "run\nrun\nrun\n" {
 		t.Errorf("logs of three runs: %q", out)
 	}
-	e.ok("container", "run", "-d", "--name", "fine", "--restart", "on-failure", "busybox", "true")
+	e.ok("container", "run", "-d", "--network", "none", "--name", "fine", "--restart", "on-failure", "busybox", "true")
 	if out := e.ok("container", "wait", "fine"); out != "0\n" {
 		t.Errorf("wait: %q", out)
 	}
@@ -255,7 +255,7 @@ func TestContainerRestartPolicy(t *testing.T) {
 
 func TestContainerHealthcheck(t *testing.T) {
 	e := newContainerTestEnv(t)
-	e.ok("container", "run", "-d", "--name", "h", "--health-cmd", "test -e /tmp/ok", "--health-interval", "100ms",
+	e.ok("container", "run", "-d", "--network", "none", "--name", "h", "--health-cmd", "test -e /tmp/ok", "--health-interval", "100ms",
 		"--health-retries", "2", "busybox", "sleep", "1000")
 	health := func() string {
 		if h, ok := e.state("h")["health"].(map[string]any); ok {
@@ -273,7 +273,7 @@ func TestContainerHealthcheck(t *testing.T) {
 
 func TestContainerOOM(t *testing.T) {
 	e := newContainerTestEnv(t)
-	_, _, code := e.stack("container", "run", "--name", "hog", "--memory", "16m", "busybox", "sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived")
+	_, _, code := e.stack("container", "run", "--network", "none", "--name", "hog", "--memory", "16m", "busybox", "sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived")
 	st := e.state("hog")
 	if st["oomKilled"] != true || code != 137 {
 		t.Errorf("memory hog: exit %d, state %v", code, st)
@@ -288,7 +288,7 @@ func TestContainerNamesUnique(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _, codes[i] = e.stack("container", "create", "--name", "same", "busybox", "true")
+			_, _, codes[i] = e.stack("container", "create", "--network", "none", "--name", "same", "busybox", "true")
 		}()
 	}
 	wg.Wait()
@@ -308,7 +308,7 @@ func TestContainerNamesUnique(t *testing.T) {
 
 func TestContainerDeadMonitor(t *testing.T) {
 	e := newContainerTestEnv(t)
-	e.ok("container", "run", "-d", "--name", "orphan", "busybox", "sleep", "1000")
+	e.ok("container", "run", "-d", "--network", "none", "--name", "orphan", "busybox", "sleep", "1000")
 	st := e.state("orphan")
 	monitor, init := int(st["monitorPid"].(float64)), int(st["pid"].(float64))
 	p, _ := os.FindProcess(monitor)
@@ -327,7 +327,7 @@ func TestContainerDeadMonitor(t *testing.T) {
 
 func TestContainerLogRotation(t *testing.T) {
 	e := newContainerTestEnv(t)
-	e.ok("container", "run", "--name", "chatty", "--log-opt", "max-size=2k", "--log-opt", "max-file=2", "busybox",
+	e.ok("container", "run", "--network", "none", "--name", "chatty", "--log-opt", "max-size=2k", "--log-opt", "max-file=2", "busybox",
 		"sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done")
 	id := e.inspect("chatty")["id"].(string)
 	log := filepath.Join(e.root, "containers", id, id+"-json.log")

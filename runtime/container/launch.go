@@ -135,6 +135,13 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 			sys.UseCgroupFD, sys.CgroupFD = true, fd
 		}
 	}
+	if spec.EtcDir != "" {
+		// The init binds these before networking is wired; wire rewrites
+		// them in place with the addresses.
+		if err := writeEtcFiles(spec.EtcDir, cfg, nil, spec.Hooks.DNS != nil && mode != "host" && mode != "none"); err != nil {
+			return inst, err
+		}
+	}
 	files := []*os.File{spec.Stdio[0], spec.Stdio[1], spec.Stdio[2], child}
 	// One P keeps the init's threads, which count against the pids limit,
 	// and its memory few.
@@ -159,16 +166,17 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 	if err := sendMessage(inst.sock, message{Type: msgConfig, Config: icfg}); err != nil {
 		return inst, fmt.Errorf("configure init: %w", err)
 	}
-	if err := inst.wire(ctx, spec); err != nil {
-		return inst, err
-	}
-	// The init reports ready once its world is built; its threads are all
-	// there by then, which the pids limit needs to know.
+	// The init reports ready once its world is built: its errors come
+	// before networking is touched, and its threads are all there, which
+	// the pids limit needs to know.
 	if m, _, err := recvMessage(inst.sock); err != nil || m.Type != msgReady {
 		if err == nil && m.Type == msgError {
 			err = errors.New(m.Error)
 		}
 		return inst, fmt.Errorf("init: %w", inst.exitError(err))
+	}
+	if err := inst.wire(ctx, spec); err != nil {
+		return inst, err
 	}
 	if err := inst.limitPids(cfg.Resources.PidsLimit); err != nil {
 		return inst, err
@@ -231,7 +239,8 @@ func (inst *instance) wire(ctx context.Context, spec launchSpec) error {
 		}
 	}
 	if spec.EtcDir != "" {
-		return writeEtcFiles(spec.EtcDir, cfg, ifaces, h.DNS != nil)
+		dns := h.DNS != nil && cfg.Network.Mode != "host" && cfg.Network.Mode != "none"
+		return writeEtcFiles(spec.EtcDir, cfg, ifaces, dns)
 	}
 	return nil
 }

@@ -94,12 +94,34 @@ func ListenHere(addr string) (*Sockets, error) {
 			ap = netip.AddrPortFrom(ap.Addr(), uint16(sa.(*unix.SockaddrInet4).Port))
 		}
 	}
-	ln, err := net.Listen("tcp", ap.String())
+	ln, err := listenTCP(ap)
 	if err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("resolver on tcp %s: %w", ap, err)
 	}
 	return &Sockets{udp: fd, tcp: ln}, nil
+}
+
+// listenTCP makes the TCP listener with plain system calls: inside a
+// container's namespace the net package must not run its one-time probe
+// of the host's IPv6 support.
+func listenTCP(ap netip.AddrPort) (net.Listener, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if err := unix.Listen(fd, 128); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "resolver-tcp")
+	defer f.Close()
+	return net.FileListener(f)
 }
 
 // Addr is the address the sockets are bound to.

@@ -13,7 +13,9 @@ import (
 // /proc/net and the processes' fd tables; "" when it cannot tell.
 func portHolder(proto string, port uint16) string {
 	inodes := map[string]bool{}
-	for _, f := range []string{"/proc/net/" + proto, "/proc/net/" + proto + "6"} {
+	// thread-self: the tables of the namespace this thread binds in,
+	// whatever namespace the process's main thread is in.
+	for _, f := range []string{"/proc/thread-self/net/" + proto, "/proc/thread-self/net/" + proto + "6"} {
 		socketInodes(f, port, inodes)
 	}
 	if len(inodes) == 0 {

@@ -62,10 +62,18 @@ func (h *networkHooks) Attach(ctx context.Context, containerID string, cfg conta
 	}
 	var ifaces []container.Interface
 	for i, a := range attachments {
-		att, err := h.networks.Attach(network.AttachOptions{
+		opts := network.AttachOptions{
 			ContainerID: containerID, Network: a.Network, Interface: "eth" + strconv.Itoa(i),
 			Addrs: staticAddrs(a), MAC: a.MAC, DefaultRoute: i == 0,
-		}, ns)
+		}
+		att, err := h.networks.Attach(opts, ns)
+		// The default network goes with its last container; one that
+		// leaves while this one arrives can take it away under us.
+		for try := 0; errors.Is(err, network.ErrNotFound) && a.Network == DefaultNetwork && try < 3; try++ {
+			if _, err = h.attachments(cfg); err == nil {
+				att, err = h.networks.Attach(opts, ns)
+			}
+		}
 		if err == nil {
 			err = h.registry.Put(a.Network, dns.Endpoint{ContainerID: containerID, Names: appendNames(names, a.Aliases), Addrs: prefixAddrs(att.Addrs), Internal: att.Internal})
 		}
@@ -154,7 +162,8 @@ func prefixAddrs(list []netip.Prefix) []netip.Addr {
 }
 
 // DefaultNetwork is the network of a bridge-mode container that names
-// none, as Docker's "bridge"; it is created on first use.
+// none, as Docker's "bridge"; it is created on first use and removed with
+// its last container.
 const DefaultNetwork = "bridge"
 
 // attachments are the container's networks; a bridge-mode container
@@ -187,7 +196,19 @@ func (h *networkHooks) Detach(_ context.Context, containerID string, cfg contain
 		errs = append(errs, h.networks.Detach(containerID, a.Network))
 	}
 	errs = append(errs, h.networks.DetachAll(containerID))
+	if cfg.Mode == "bridge" && len(cfg.Attachments) == 0 {
+		h.removeDefaultNetwork()
+	}
 	return errors.Join(errs...)
+}
+
+// removeDefaultNetwork removes the implicit default network once no
+// container uses it, so that it lives as long as its containers (and a
+// state directory that is thrown away leaves no bridge behind).
+func (h *networkHooks) removeDefaultNetwork() {
+	if err := h.networks.Remove(DefaultNetwork); err == nil {
+		os.RemoveAll(filepath.Join(h.registry.Dir, DefaultNetwork))
+	}
 }
 
 // Serve answers on the sockets Attach opened (or opens them now) until

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -146,6 +148,13 @@ func TestNetworkHooks(t *testing.T) {
 	}
 	pub.Close()
 
+	var veths []string
+	for _, name := range []string{"hooknet", "othernet"} {
+		n, _ := h.networks.Inspect(name)
+		for _, ep := range n.Endpoints {
+			veths = append(veths, ep.HostVeth)
+		}
+	}
 	if err := h.Detach(ctx, ids[db], cfgs[db]); err != nil {
 		t.Fatal(err)
 	}
@@ -167,10 +176,47 @@ func TestNetworkHooks(t *testing.T) {
 			t.Errorf("remove %s: %v", name, err)
 		}
 	}
-	if out, _ := exec.Command("ip", "-o", "link").CombinedOutput(); strings.Contains(string(out), "stv") {
-		t.Errorf("veths remain:\n%s", out)
+	for _, v := range veths {
+		if _, err := net.InterfaceByName(v); err == nil {
+			t.Errorf("veth %s remains", v)
+		}
 	}
 	if out, _ := exec.Command("nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), h.networks.Table) {
 		t.Errorf("nftables table remains:\n%s", out)
+	}
+}
+
+func TestDefaultNetworkFollowsContainers(t *testing.T) {
+	h := testHooks(t)
+	ctx := context.Background()
+	cfg := container.NetworkConfig{Mode: "bridge"}
+	a := startHookContainer(t, "sleep", "120")
+	b := startHookContainer(t, "sleep", "120")
+	for id, c := range map[string]*hookContainer{"a": a, "b": b} {
+		ifaces, err := h.Attach(ctx, id, cfg, c.pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ifaces) != 1 || ifaces[0].Network != DefaultNetwork || ifaces[0].Name != "eth0" {
+			t.Errorf("container %s: got %+v, want eth0 on %s", id, ifaces, DefaultNetwork)
+		}
+	}
+	if err := h.Detach(ctx, "a", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.networks.Inspect(DefaultNetwork); err != nil {
+		t.Errorf("default network gone while b still uses it: %v", err)
+	}
+	n, _ := h.networks.Inspect(DefaultNetwork)
+	if err := h.Detach(ctx, "b", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.networks.Inspect(DefaultNetwork); !errors.Is(err, network.ErrNotFound) {
+		t.Errorf("default network after its last container: %v, want it removed", err)
+	}
+	if n != nil {
+		if _, err := net.InterfaceByName(n.Bridge); err == nil {
+			t.Errorf("bridge %s remains", n.Bridge)
+		}
 	}
 }

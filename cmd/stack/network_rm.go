@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 )
@@ -42,6 +44,7 @@ func runNetworkRm(_ context.Context, o *networkRmOptions) error {
 			errs = append(errs, err)
 			continue
 		}
+		os.RemoveAll(filepath.Join(dnsRegistry(o.global).Dir, name))
 		fmt.Fprintln(o.out, name)
 	}
 	return errors.Join(errs...)

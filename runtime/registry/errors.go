@@ -21,6 +21,7 @@ var (
 	ErrDigestMismatch     = errors.New("content does not match its digest")
 	ErrNoPlatform         = errors.New("no image for this platform")
 	ErrInvalidReference   = errors.New("invalid image reference")
+	ErrRegistry           = errors.New("registry error") // any other failure
 )
 
 // Error is a failed registry operation: what was done, on which reference
@@ -88,7 +89,7 @@ func (t target) classify(err error) error {
 	case strings.Contains(err.Error(), "no child with platform"):
 		e.Kind, e.Detail = ErrNoPlatform, fmt.Sprintf("no image for %s in the index", t.platform)
 	default:
-		return &Error{Op: t.op, Ref: t.ref, Kind: errors.New("registry error"), Detail: "registry " + t.registry, Err: err}
+		return &Error{Op: t.op, Ref: t.ref, Kind: ErrRegistry, Detail: "registry " + t.registry, Err: err}
 	}
 	return e
 }
@@ -118,7 +119,7 @@ func (t target) classifyStatus(e *Error, terr *transport.Error) {
 	case codes[transport.DigestInvalidErrorCode]:
 		e.Kind, e.Detail = ErrDigestMismatch, fmt.Sprintf("registry %s says the content does not match its digest", t.registry)
 	default:
-		e.Kind, e.Detail, e.Err = errors.New("registry error"), "registry "+t.registry, terr
+		e.Kind, e.Detail, e.Err = ErrRegistry, "registry "+t.registry, terr
 	}
 }
 

@@ -35,7 +35,9 @@ func escapeOverlay(p string) string {
 	return strings.NewReplacer(`\`, `\\`, `:`, `\:`, `,`, `\,`).Replace(p)
 }
 
-// MountAt mounts m on target in the caller's mount namespace.
+// MountAt mounts m on target in the caller's mount namespace, without
+// device access (nodev): layers may carry device nodes (a debootstrapped
+// /dev does), and a container gets its /dev from a tmpfs of its own.
 //
 // It uses the new mount API and passes the lower directories one at a time
 // with "lowerdir+" (Linux 6.8 and later), so the number of layers is not
@@ -51,7 +53,7 @@ func (m Mount) MountAt(target string) error {
 	if len(data) >= os.Getpagesize() {
 		return fmt.Errorf("overlay on %s: %d layers need %d bytes of mount options, more than this kernel accepts (needs Linux 6.8 for more)", target, len(m.Lower), len(data))
 	}
-	if err := unix.Mount("overlay", target, "overlay", 0, data); err != nil {
+	if err := unix.Mount("overlay", target, "overlay", unix.MS_NODEV, data); err != nil {
 		return fmt.Errorf("mount overlay on %s: %w", target, err)
 	}
 	return nil
@@ -82,7 +84,7 @@ func (m Mount) mountNew(target string) error {
 	if err := unix.FsconfigCreate(fd); err != nil {
 		return fmt.Errorf("create overlay for %s: %w", target, err)
 	}
-	mfd, err := unix.Fsmount(fd, unix.FSMOUNT_CLOEXEC, 0)
+	mfd, err := unix.Fsmount(fd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NODEV)
 	if err != nil {
 		return fmt.Errorf("fsmount overlay: %w", err)
 	}

@@ -1,7 +1,9 @@
 package image
 
 import (
+	"archive/tar"
 	"bytes"
+	"errors"
 	"context"
 	"fmt"
 	"io"
@@ -196,4 +198,30 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestMountedImageRefusesDeviceNodes(t *testing.T) {
+	needRoot(t)
+	s := openStore(t)
+	node := entry{name: "evil/null", typeflag: tar.TypeChar, mode: 0o666} // 1:3, like /dev/null; 0:0 would be a whiteout
+	img, err := s.Import(context.Background(), bytes.NewReader(makeDeviceTar(t, node)), ImportOptions{Ref: "devices"})
+	must(t, err)
+	root := mountRootfs(t, s, img)
+	f, err := os.OpenFile(filepath.Join(root, "evil/null"), os.O_WRONLY, 0)
+	if err == nil {
+		f.Close()
+		t.Fatal("a device node from a layer opened through the mounted image")
+	}
+	if !errors.Is(err, unix.EACCES) {
+		t.Errorf("open device node: %v, want EACCES (nodev)", err)
+	}
+}
+
+func makeDeviceTar(t *testing.T, e entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	must(t, tw.WriteHeader(&tar.Header{Name: e.name, Typeflag: e.typeflag, Mode: e.mode, Devmajor: 1, Devminor: 3, ModTime: fixedTime}))
+	must(t, tw.Close())
+	return buf.Bytes()
 }

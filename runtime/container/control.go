@@ -196,7 +196,7 @@ func cutEnv(kv string) (string, string, bool) {
 }
 
 func readPacket(conn *net.UnixConn, v any) ([]int, error) {
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, 256<<10)
 	oob := make([]byte, unix.CmsgSpace(4*8))
 	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
 	if err != nil {

@@ -42,52 +42,14 @@ type launchSpec struct {
 	Stdio     [3]*os.File
 	Hooks     Hooks
 	Cgroup    string // cgroup name; "" for none
-}
-
-var (
-	initBinaryOnce sync.Once
-	initBinary     *os.File
-	initBinaryErr  error
-)
-
-// sealedSelf returns a sealed memfd copy of our own executable. The init is
-// executed from it, so that a container that gets hold of /proc/1/exe finds
-// an immutable anonymous file instead of the host's stack binary.
-func sealedSelf() (*os.File, error) {
-	initBinaryOnce.Do(func() {
-		src, err := os.Open("/proc/self/exe")
-		if err != nil {
-			initBinaryErr = err
-			return
-		}
-		defer src.Close()
-		fd, err := unix.MemfdCreate("stack-init", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-		if err != nil {
-			initBinaryErr = fmt.Errorf("memfd: %w", err)
-			return
-		}
-		f := os.NewFile(uintptr(fd), "stack-init")
-		if _, err := io.Copy(f, src); err != nil {
-			f.Close()
-			initBinaryErr = fmt.Errorf("copy binary to memfd: %w", err)
-			return
-		}
-		const seals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-		if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
-			f.Close()
-			initBinaryErr = fmt.Errorf("seal memfd: %w", err)
-			return
-		}
-		initBinary = f
-	})
-	return initBinary, initBinaryErr
+	ShareDir  string // where monitors share the init binary's sealed copy; "" for a private one
 }
 
 // launch clones the init into new namespaces, wires it and starts the main
 // process. On error nothing of the attempt is left running.
 func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 	cfg := spec.Config
-	bin, err := sealedSelf()
+	bin, err := sealedSelf(spec.ShareDir)
 	if err != nil {
 		return nil, err
 	}

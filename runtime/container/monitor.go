@@ -156,7 +156,7 @@ func (m *monitor) runOnce() (int, error) {
 	inst, err := launch(context.Background(), launchSpec{
 		Config: &cfg, RootfsDir: filepath.Join(m.store.RunDir(m.c.ID), "rootfs"),
 		Mounts: etcMounts(etcDir, false), EtcDir: etcDir, Stdio: stdio,
-		Hooks: m.hooks, Cgroup: cgroupName(m.c.ID),
+		Hooks: m.hooks, Cgroup: cgroupName(m.c.ID), ShareDir: m.store.runRoot,
 	})
 	for _, f := range stdio {
 		if f != nil {

@@ -53,7 +53,13 @@ func sendMessage(fd int, m message, fds ...int) error {
 // it, all close-on-exec. io.EOF-like end of stream is unix.ECONNRESET or a
 // zero-length read, reported as errPeerGone.
 func recvMessage(fd int) (message, []int, error) {
-	buf := make([]byte, 1<<20)
+	return recvMessageSize(fd, 64<<10)
+}
+
+// recvMessageSize is recvMessage with room for size bytes: the init's
+// configuration may be large, the rest is small and frequent.
+func recvMessageSize(fd, size int) (message, []int, error) {
+	buf := make([]byte, size)
 	oob := make([]byte, unix.CmsgSpace(4*8))
 	var n, oobn int
 	var err error

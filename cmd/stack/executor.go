@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -26,6 +27,9 @@ type executor struct {
 	project *spec.Project
 	// progress receives pull and build output.
 	progress io.Writer
+
+	mu     sync.Mutex
+	images map[string]*image.Image // by reference, for the replicas of one plan
 }
 
 // Execute implements planner.Executor.
@@ -54,9 +58,11 @@ func (e *executor) Execute(ctx context.Context, action planner.Action) error {
 		}
 		return err
 	case planner.PullImage:
+		e.forget(a.Ref)
 		_, err := registry.Pull(ctx, e.host.images, a.Ref, registry.Options{Progress: e.progress})
 		return err
 	case planner.BuildImage:
+		e.forget(a.Ref)
 		return e.buildImage(ctx, a)
 	case planner.RemoveImage:
 		_, err := e.host.images.Remove(a.Ref, image.RemoveOptions{})
@@ -66,6 +72,13 @@ func (e *executor) Execute(ctx context.Context, action planner.Action) error {
 		return err
 	}
 	return e.executeContainer(ctx, action)
+}
+
+// forget drops a reference from the image cache before it changes.
+func (e *executor) forget(ref string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.images, ref)
 }
 
 func (e *executor) createNetwork(a planner.CreateNetwork) error {
@@ -147,9 +160,20 @@ func (e *executor) buildImage(ctx context.Context, a planner.BuildImage) error {
 // imageConfig returns the ID and run configuration of the image a
 // container runs.
 func (e *executor) imageConfig(ref string) (*image.Image, *v1.Config, error) {
-	img, err := e.host.images.Get(ref)
-	if err != nil {
-		return nil, nil, err
+	e.mu.Lock()
+	img, ok := e.images[ref]
+	e.mu.Unlock()
+	if !ok {
+		var err error
+		if img, err = e.host.images.Get(ref); err != nil {
+			return nil, nil, err
+		}
+		e.mu.Lock()
+		if e.images == nil {
+			e.images = map[string]*image.Image{}
+		}
+		e.images[ref] = img
+		e.mu.Unlock()
 	}
 	if img.Config == nil {
 		return img, &v1.Config{}, nil

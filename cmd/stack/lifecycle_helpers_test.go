@@ -21,7 +21,7 @@ var lifecycleCLI struct {
 }
 
 // lifecycleBinary is $STACK_BIN or a stack binary built once for the tests.
-func lifecycleBinary(t *testing.T) string {
+func lifecycleBinary(t testing.TB) string {
 	t.Helper()
 	if bin := os.Getenv("STACK_BIN"); bin != "" {
 		return bin
@@ -46,7 +46,7 @@ func lifecycleBinary(t *testing.T) string {
 // lcEnv is one project driven through the built binary, with its own state
 // directories and a busybox image, removed when the test ends.
 type lcEnv struct {
-	t       *testing.T
+	t       testing.TB
 	bin     string
 	root    string
 	run     string
@@ -54,7 +54,7 @@ type lcEnv struct {
 	project string
 }
 
-func newLcEnv(t *testing.T, stackFile string) *lcEnv {
+func newLcEnv(t testing.TB, stackFile string) *lcEnv {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
@@ -69,7 +69,7 @@ func newLcEnv(t *testing.T, stackFile string) *lcEnv {
 	e := &lcEnv{
 		t: t, bin: lifecycleBinary(t),
 		root: filepath.Join(base, "root"), run: run, dir: filepath.Join(base, "project"),
-		project: fmt.Sprintf("lc%d%s", os.Getpid()%10000, strings.ToLower(strings.ReplaceAll(t.Name(), "/", ""))[13:]),
+		project: projectNameFor(t.Name()),
 	}
 	if err := os.MkdirAll(e.dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -148,7 +148,7 @@ var busybox struct {
 // busyboxTarball is the busybox root filesystem of the example script,
 // made once and kept under /var/cache/stack-test: the script forks a few
 // hundred times, which takes long on a busy machine.
-func busyboxTarball(t *testing.T) string {
+func busyboxTarball(t testing.TB) string {
 	t.Helper()
 	busybox.once.Do(func() {
 		dir := "/var/cache/stack-test"
@@ -176,4 +176,23 @@ func busyboxTarball(t *testing.T) string {
 		t.Skipf("busybox rootfs: %v", busybox.err)
 	}
 	return busybox.path
+}
+
+// projectNameFor makes a short project name, unique among concurrent test
+// processes, from a test's name.
+func projectNameFor(test string) string {
+	name := strings.ToLower(test)
+	for _, prefix := range []string{"testlifecycle", "benchmark"} {
+		name = strings.TrimPrefix(name, prefix)
+	}
+	name = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, name)
+	if len(name) > 24 {
+		name = name[:24]
+	}
+	return fmt.Sprintf("lc%d%s", os.Getpid()%10000, name)
 }

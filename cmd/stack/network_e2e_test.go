@@ -16,7 +16,7 @@ type e2eStack struct {
 	bin, root, runRoot string
 }
 
-func newE2EStack(t *testing.T) *e2eStack {
+func newE2EStack(t testing.TB) *e2eStack {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
@@ -27,7 +27,7 @@ func newE2EStack(t *testing.T) *e2eStack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(runRoot) })
-	s := &e2eStack{bin: registryTestBinary(t), root: t.TempDir(), runRoot: runRoot}
+	s := &e2eStack{bin: stackBinary(t), root: t.TempDir(), runRoot: runRoot}
 	tarPath := filepath.Join(t.TempDir(), "busybox.tar")
 	if out, err := exec.Command("../../examples/base-images/busybox-rootfs.sh", tarPath).CombinedOutput(); err != nil {
 		t.Skipf("busybox rootfs unavailable: %v\n%s", err, out)
@@ -46,13 +46,29 @@ func newE2EStack(t *testing.T) *e2eStack {
 	return s
 }
 
+// stackBinary is the binary under test: $STACK_BIN or one built for the
+// package's tests.
+func stackBinary(tb testing.TB) string {
+	if t, ok := tb.(*testing.T); ok {
+		return registryTestBinary(t)
+	}
+	if bin := os.Getenv("STACK_BIN"); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(tb.TempDir(), "stack")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		tb.Fatalf("build stack: %v\n%s", err, out)
+	}
+	return bin
+}
+
 func (s *e2eStack) run(args ...string) (string, error) {
 	cmd := exec.Command(s.bin, append([]string{"--root", s.root, "--run-root", s.runRoot}, args...)...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
 
-func (s *e2eStack) must(t *testing.T, args ...string) string {
+func (s *e2eStack) must(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := s.run(args...)
 	if err != nil {
@@ -62,7 +78,7 @@ func (s *e2eStack) must(t *testing.T, args ...string) string {
 	return out
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -107,6 +107,12 @@ func (b *Builder) build(ctx context.Context, o Options, df *dockerfile.File, bc 
 	if err := b.Images.Put(ctx, img, o.Tags...); err != nil {
 		return nil, fmt.Errorf("tagging %s: %w", strings.Join(o.Tags, ", "), err)
 	}
+	if final.unsaved {
+		// The caller gets the stored image: the scratch files go now.
+		if img, err = b.Images.Image(ctx, final.id); err != nil {
+			return nil, err
+		}
+	}
 	r.warnUnusedArgs()
 	fmt.Fprintf(r.out, "Successfully built %s\n", shortID(final.id))
 	for _, t := range o.Tags {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,9 +26,9 @@ type rootView interface {
 // builder then looks at the image's files in place instead of reading its
 // layers.
 type Snapshotter interface {
-	// Snapshots returns img's unpacked layers, top first, with whiteouts
-	// in overlayfs form.
-	Snapshots(img string) ([]string, error)
+	// Snapshots returns the unpacked layers of an image with these
+	// layer diff IDs, top first, with whiteouts in overlayfs form.
+	Snapshots(diffIDs []v1.Hash) ([]string, error)
 }
 
 // dirView reads an image through its unpacked layers, the way overlayfs

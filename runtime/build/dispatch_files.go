@@ -22,7 +22,7 @@ func (r *run) viewOf(st *stageState) (rootView, error) {
 		return nil, err
 	}
 	if s, ok := r.b.Images.(Snapshotter); ok {
-		lowers, err := s.Snapshots(st.id)
+		lowers, err := s.Snapshots(st.cfg.RootFS.DiffIDs)
 		if err == nil && len(lowers) > 0 {
 			return &dirView{lowers: lowers}, nil
 		}

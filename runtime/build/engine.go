@@ -44,14 +44,15 @@ func (s StoreImages) tagged(img v1.Image, refs []string) bool {
 }
 
 // Snapshots implements Snapshotter.
-func (s StoreImages) Snapshots(ref string) ([]string, error) {
-	img, err := s.Store.Get(ref)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(img.ChainIDs))
-	for i := len(img.ChainIDs) - 1; i >= 0; i-- {
-		out = append(out, s.Store.SnapshotPath(img.ChainIDs[i]))
+func (s StoreImages) Snapshots(diffIDs []v1.Hash) ([]string, error) {
+	chain := image.ChainIDs(diffIDs)
+	out := make([]string, 0, len(chain))
+	for i := len(chain) - 1; i >= 0; i-- {
+		dir := s.Store.SnapshotPath(chain[i])
+		if _, err := os.Stat(dir); err != nil {
+			return nil, err
+		}
+		out = append(out, dir)
 	}
 	return out, nil
 }

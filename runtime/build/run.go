@@ -138,7 +138,7 @@ func (r *run) commit(ctx context.Context, st *stageState, ch *change) error {
 			fmt.Fprintln(r.out, " ---> Using cache")
 			r.cached++
 			r.hitKeys[id] = key
-			st.img, st.id, st.cfg = nil, id, cf
+			st.img, st.id, st.cfg, st.unsaved = nil, id, cf, false
 			return nil
 		}
 	}
@@ -155,9 +155,6 @@ func (r *run) commit(ctx context.Context, st *stageState, ch *change) error {
 		return err
 	}
 	id := name.String()
-	if stored, err := r.b.Images.Image(ctx, id); err == nil {
-		img = stored // later steps read the store, not the build's scratch files
-	}
 	cf, err := img.RawConfigFile()
 	if err != nil {
 		return err
@@ -165,7 +162,11 @@ func (r *run) commit(ctx context.Context, st *stageState, ch *change) error {
 	if err := r.cache.put(key, id, cf); err != nil {
 		return fmt.Errorf("build cache: %w", err)
 	}
-	return st.setImage(img, id)
+	if err := st.setImage(img, id); err != nil {
+		return err
+	}
+	st.unsaved = true
+	return nil
 }
 
 func (r *run) apply(ctx context.Context, st *stageState, ch *change) (v1.Image, error) {

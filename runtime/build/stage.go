@@ -30,6 +30,7 @@ type stageState struct {
 	cacheValid bool // false from the stage's first cache miss on
 	scratch    bool
 	index      int     // the stage's position, for COPY --from
+	unsaved    bool    // img reads layers from the build's scratch files
 	view       *fsView // the image's files read from its layers, when the store has no snapshots
 }
 
@@ -38,7 +39,7 @@ func (st *stageState) setImage(img v1.Image, id string) error {
 	if err != nil {
 		return err
 	}
-	st.img, st.id, st.cfg = img, id, cf.DeepCopy()
+	st.img, st.id, st.cfg, st.unsaved = img, id, cf.DeepCopy(), false
 	return nil
 }
 

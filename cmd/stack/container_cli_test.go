@@ -345,3 +345,56 @@ func TestContainerLogRotation(t *testing.T) {
 		t.Errorf("last line: %q", out)
 	}
 }
+
+func TestContainerCopy(t *testing.T) {
+	e := newContainerTestEnv(t)
+	e.ok("container", "run", "-d", "--network", "none", "--name", "files", "busybox", "sh", "-c", "ln -s /etc /tmp/link; exec sleep 1000")
+	e.eventually("the link", func() bool {
+		_, _, code := e.stack("container", "exec", "files", "test", "-L", "/tmp/link")
+		return code == 0
+	})
+	src := filepath.Join(t.TempDir(), "note.txt")
+	os.WriteFile(src, []byte("hello\n"), 0o644)
+	e.ok("container", "cp", src, "files:/root/")
+	if out := e.ok("container", "exec", "files", "cat", "/root/note.txt"); out != "hello\n" {
+		t.Errorf("copied in: %q", out)
+	}
+	// A link inside the container resolves inside it, never on the host.
+	e.ok("container", "cp", src, "files:/tmp/link/planted.txt")
+	if _, err := os.Stat("/etc/planted.txt"); err == nil {
+		os.Remove("/etc/planted.txt")
+		t.Fatal("cp followed a container link onto the host")
+	}
+	e.ok("container", "exec", "files", "test", "-f", "/etc/planted.txt")
+	dst := t.TempDir()
+	e.ok("container", "cp", "files:/etc/passwd", dst)
+	if data, _ := os.ReadFile(filepath.Join(dst, "passwd")); !strings.HasPrefix(string(data), "root:x:0:0:") {
+		t.Errorf("copied out: %q", data)
+	}
+}
+
+func TestContainerRebootCleanup(t *testing.T) {
+	// A reboot, simulated: every process of the container gone and the run
+	// directory cleared. The next command cleans up and reports it dead.
+	e := newContainerTestEnv(t)
+	e.ok("container", "run", "-d", "--network", "none", "--name", "boot", "busybox", "sleep", "1000")
+	st := e.state("boot")
+	id := e.inspect("boot")["id"].(string)
+	for _, key := range []string{"monitorPid", "pid"} {
+		p, _ := os.FindProcess(int(st[key].(float64)))
+		p.Kill()
+	}
+	if err := os.RemoveAll(e.runRoot); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("ls to report it dead", func() bool { return strings.Contains(e.ok("container", "ls", "-a"), "Dead") })
+	for _, ctrl := range []string{"memory", "pids"} {
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", ctrl, "stack", id)); err == nil {
+			t.Errorf("cgroup %s/stack/%s survived", ctrl, id)
+		}
+	}
+	e.ok("container", "rm", "boot")
+	if _, err := os.Stat(filepath.Join(e.root, "containers", id)); !os.IsNotExist(err) {
+		t.Errorf("rm left the container directory: %v", err)
+	}
+}

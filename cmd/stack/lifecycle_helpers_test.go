@@ -120,15 +120,15 @@ func (e *lcEnv) must(args ...string) string {
 }
 
 // ids returns "name=id" for the project's containers, from ps -a --format json.
-func (e *lcEnv) containers() map[string]psEntry {
+func (e *lcEnv) containers() map[string]psRow {
 	e.t.Helper()
 	out := e.must("ps", "-a", "--format", "json")
-	got := map[string]psEntry{}
+	got := map[string]psRow{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if line == "" {
 			continue
 		}
-		var p psEntry
+		var p psRow
 		if err := jsonUnmarshal(line, &p); err != nil {
 			e.t.Fatalf("ps json %q: %v", line, err)
 		}

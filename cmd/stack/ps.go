@@ -136,8 +136,8 @@ func psTable(out io.Writer, cs []*container.Container) error {
 	return w.Flush()
 }
 
-// psEntry is one line of `ps --format json`, with Compose's field names.
-type psEntry struct {
+// psRow is one line of `ps --format json`, with Compose's field names.
+type psRow struct {
 	ID         string
 	Name       string
 	Image      string
@@ -160,8 +160,8 @@ type psPublisher struct {
 	Protocol      string
 }
 
-func psJSON(c *container.Container) psEntry {
-	e := psEntry{
+func psJSON(c *container.Container) psRow {
+	e := psRow{
 		ID: c.ID, Name: c.Name, Image: c.Image, Command: strings.Join(c.Process.Args, " "),
 		Project: c.Labels[planner.LabelProject], Service: c.Labels[planner.LabelService],
 		Created: c.Created.Unix(), State: string(c.State.Status), Status: containerStatus(c, time.Now()),

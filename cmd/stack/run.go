@@ -187,7 +187,7 @@ func (o *runOptions) oneOffService(project *spec.Project, svc *spec.Service) (*s
 		c.Ports = nil
 	}
 	for _, p := range o.publish {
-		port, err := runPort(p)
+		port, err := publishFlag(p)
 		if err != nil {
 			return nil, err
 		}
@@ -235,8 +235,8 @@ func runVolume(project *spec.Project, v string) (spec.ServiceVolume, error) {
 	return m, nil
 }
 
-// runPort reads -p [IP:]HOST:CONTAINER[/PROTO] or CONTAINER[/PROTO].
-func runPort(p string) (spec.ServicePort, error) {
+// publishFlag reads --publish [IP:]HOST:CONTAINER[/PROTO] or CONTAINER[/PROTO].
+func publishFlag(p string) (spec.ServicePort, error) {
 	spec0, proto, _ := strings.Cut(p, "/")
 	parts := strings.Split(spec0, ":")
 	var port spec.ServicePort

@@ -107,3 +107,26 @@ func TestSignalForwarded(t *testing.T) {
 	}
 	waitLog("got USR1")
 }
+
+func TestRunTerminalAttached(t *testing.T) {
+	s, opts := testStore(t)
+	cfg := testConfig(t, "sh", "-c", "tty; echo $TERM")
+	cfg.Process.Terminal = true
+	c, err := s.Create(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	opts.Stdout = &out
+	sess, err := s.Start(context.Background(), c.ID, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := sess.Wait()
+	if err != nil || code != 0 {
+		t.Fatalf("wait: %v, exit %d", err, code)
+	}
+	if want := "/dev/pts/0\r\nxterm\r\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}

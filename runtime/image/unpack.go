@@ -36,6 +36,7 @@ type unpacker struct {
 	dirs  map[string]bool // relative paths checked to be real directories
 	times []dirTime       // applied last: creating children changes a directory's mtime
 	buf   []byte
+	files *fileWriters
 }
 
 type dirTime struct {
@@ -47,7 +48,8 @@ type dirTime struct {
 // overlayfs form: a 0/0 character device for ".wh.NAME" and the
 // trusted.overlay.opaque=y xattr for ".wh..wh..opq".
 func unpack(r io.Reader, root string) error {
-	u := &unpacker{root: root, dirs: map[string]bool{".": true}, buf: make([]byte, 1<<20)}
+	u := &unpacker{root: root, dirs: map[string]bool{".": true}, buf: make([]byte, 1<<20), files: newFileWriters()}
+	defer u.files.close()
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -104,10 +106,7 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 			return err
 		}
 	case tar.TypeReg, 0:
-		if err := u.replace(rel); err != nil {
-			return err
-		}
-		return u.writeFile(hdr, full, r)
+		return u.regular(hdr, rel, r)
 	case tar.TypeSymlink:
 		if err := u.replace(rel); err != nil {
 			return err
@@ -149,6 +148,9 @@ func (u *unpacker) ensureDir(rel string) error {
 	if err := u.ensureDir(path.Dir(rel)); err != nil {
 		return err
 	}
+	if err := u.files.settle(rel); err != nil {
+		return err
+	}
 	fi, err := os.Lstat(u.full(rel))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -184,6 +186,9 @@ func (u *unpacker) mkdir(rel string) error {
 
 // replace removes what rel holds, as a later tar entry replaces an earlier one.
 func (u *unpacker) replace(rel string) error {
+	if err := u.files.settle(rel); err != nil {
+		return err
+	}
 	full := u.full(rel)
 	fi, err := os.Lstat(full)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -195,6 +200,9 @@ func (u *unpacker) replace(rel string) error {
 	if !fi.IsDir() {
 		return os.Remove(full)
 	}
+	if err := u.files.wait(); err != nil { // files below it may still be in flight
+		return err
+	}
 	for dir := range u.dirs {
 		if dir == rel || strings.HasPrefix(dir, rel+"/") {
 			delete(u.dirs, dir)
@@ -203,15 +211,18 @@ func (u *unpacker) replace(rel string) error {
 	return os.RemoveAll(full)
 }
 
-// writeFile creates a regular file and sets its owner, mode and xattrs
-// through the open descriptor, which spares the path lookups of meta: a root
-// filesystem is mostly regular files.
-func (u *unpacker) writeFile(hdr *tar.Header, full string, r io.Reader) error {
+// writeFile creates a regular file with the content fill writes and sets
+// its owner, mode and xattrs through the open descriptor, which spares the
+// path lookups of meta: a root filesystem is mostly regular files.
+func writeFile(hdr *tar.Header, full string, fill func(fd int) error) error {
 	fd, err := unix.Open(full, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return &os.PathError{Op: "create", Path: full, Err: err}
 	}
-	err = u.fillFile(fd, hdr, r)
+	err = fill(fd)
+	if err == nil {
+		err = fileMeta(fd, hdr)
+	}
 	if closeErr := unix.Close(fd); err == nil {
 		err = closeErr
 	}
@@ -221,21 +232,27 @@ func (u *unpacker) writeFile(hdr *tar.Header, full string, r io.Reader) error {
 	return utimes(full, accessTime(hdr), hdr.ModTime)
 }
 
-func (u *unpacker) fillFile(fd int, hdr *tar.Header, r io.Reader) error {
-	for {
-		n, err := r.Read(u.buf)
-		if n > 0 {
-			if werr := writeAll(fd, u.buf[:n]); werr != nil {
-				return werr
+// streamTo copies r to fd through the unpacker's buffer.
+func (u *unpacker) streamTo(r io.Reader) func(fd int) error {
+	return func(fd int) error {
+		for {
+			n, err := r.Read(u.buf)
+			if n > 0 {
+				if werr := writeAll(fd, u.buf[:n]); werr != nil {
+					return werr
+				}
+			}
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
 			}
 		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
 	}
+}
+
+func fileMeta(fd int, hdr *tar.Header) error {
 	if err := unix.Fchown(fd, hdr.Uid, hdr.Gid); err != nil {
 		return fmt.Errorf("chown: %w", err)
 	}
@@ -295,6 +312,9 @@ func (u *unpacker) link(rel, linkname string) error {
 		return err
 	}
 	if err := u.ensureDir(path.Dir(target)); err != nil {
+		return err
+	}
+	if err := u.files.settle(target); err != nil {
 		return err
 	}
 	fi, err := os.Lstat(u.full(target))
@@ -360,6 +380,9 @@ func (u *unpacker) meta(hdr *tar.Header, rel string) error {
 }
 
 func (u *unpacker) finish() error {
+	if err := u.files.close(); err != nil {
+		return err
+	}
 	for i := len(u.times) - 1; i >= 0; i-- {
 		t := u.times[i]
 		if !u.dirs[t.rel] {

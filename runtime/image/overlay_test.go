@@ -3,8 +3,8 @@ package image
 import (
 	"archive/tar"
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"

@@ -111,3 +111,27 @@ func observedContainer(c *container.Container) planner.Container {
 func plannerState(s container.Status) planner.State {
 	return planner.ParseState(string(s))
 }
+
+// configHashes returns the config hash of each service as up labels its
+// containers: with the ID of the image the host has and the contents of the
+// files the service reads. `stack config --hash` prints these.
+func configHashes(ctx context.Context, g *globalOptions, project *spec.Project) (map[string]string, error) {
+	h, err := openHost(g)
+	if err != nil {
+		return nil, err
+	}
+	observed, err := h.observe(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, name := range project.ServiceNames() {
+		s := project.Services[name]
+		hash, err := planner.ConfigHash(project, s, observed.Images[planner.ImageRef(project, s)], observed.Files)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = hash
+	}
+	return out, nil
+}

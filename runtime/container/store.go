@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -37,7 +36,17 @@ func OpenStore(root, runRoot string) (*Store, error) {
 	return s, nil
 }
 
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+// validName is docker's rule for names, [a-zA-Z0-9][a-zA-Z0-9_.-]*, without
+// a regexp compiled at every start of the binary (the init is the binary too).
+func validName(name string) bool {
+	for i, r := range name {
+		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !alnum && (i == 0 || r != '_' && r != '.' && r != '-') {
+			return false
+		}
+	}
+	return name != ""
+}
 
 // Create records a new container. A missing ID or name is generated; the
 // name is reserved atomically, so concurrent creates cannot share one. A
@@ -87,7 +96,7 @@ func (s *Store) Create(cfg *Config) (*Container, error) {
 func (s *Store) reserveName(c *Container) error {
 	if c.Name != "" {
 		c.Name = strings.TrimPrefix(c.Name, "/")
-		if !validName.MatchString(c.Name) {
+		if !validName(c.Name) {
 			return fmt.Errorf("container name %q: expected [a-zA-Z0-9][a-zA-Z0-9_.-]*", c.Name)
 		}
 		if err := os.Symlink(c.ID, s.namePath(c.Name)); err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -214,5 +215,58 @@ for n in netnames-web-2 cache memo cachehost cache.netnames_default; do echo "#$
 	s.must(t, append(project, "down")...)
 	if out := s.must(t, "network", "ls", "-q"); strings.Contains(out, "netnames_default") {
 		t.Errorf("network remains after down: %s", out)
+	}
+}
+
+// debianRootfsForNetwork returns the minimal Debian root filesystem the
+// tests share under /var/cache/stack-test (made once with mmdebstrap,
+// under the same lock the image tests take).
+func debianRootfsForNetwork(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a Debian root filesystem takes minutes to make; skipped in -short")
+	}
+	const cache = "/var/cache/stack-test"
+	path := filepath.Join(cache, "debian-rootfs-minimal.tar")
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	if _, err := exec.LookPath("mmdebstrap"); err != nil {
+		t.Skip("mmdebstrap is not installed (apt-get install mmdebstrap)")
+	}
+	if out, err := exec.Command("../../examples/base-images/debian-rootfs.sh", path).CombinedOutput(); err != nil {
+		t.Skipf("mmdebstrap could not make a Debian root filesystem here: %v: %s", err, out)
+	}
+	return path
+}
+
+// TestNetworkGlibcNames resolves container names with glibc's resolver
+// (getent in a Debian image), which asks A and AAAA in parallel and
+// needs NODATA, not NXDOMAIN, for the family a container lacks.
+func TestNetworkGlibcNames(t *testing.T) {
+	s := newE2EStack(t)
+	s.must(t, "image", "import", debianRootfsForNetwork(t), "debian:e2e")
+	s.must(t, "network", "create", "glibcnet")
+	s.must(t, "container", "run", "-d", "--name", "peer", "-h", "peerhost", "--network", "glibcnet", "busybox:e2e", "sleep", "300")
+	out := s.must(t, "container", "run", "--rm", "--network", "glibcnet", "debian:e2e",
+		"sh", "-c", "for n in peer peerhost peer.glibcnet; do getent hosts $n || echo MISSING $n; done; getent ahosts peer | head -1; getent hosts nosuch || echo NXDOMAIN-OK")
+	for _, want := range []string{" peer\n", " peerhost\n", " peer.glibcnet\n", "NXDOMAIN-OK"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("glibc lookups: %q missing in\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "MISSING") {
+		t.Errorf("glibc could not resolve a name:\n%s", out)
 	}
 }

@@ -26,8 +26,11 @@ echo "==> stack ps"
 "$stack" ps
 
 for i in 1 2; do
+  page=
   for _ in $(seq 1 100); do
-    page=$(curl -fsS --max-time 2 http://127.0.0.1:4000/ 2>/dev/null) && break
+    # Until Redis answers too, the page says the counter is disabled.
+    page=$(curl -fsS --max-time 3 http://127.0.0.1:4000/ 2>/dev/null) && [[ $page == *"Visits:</b> "[0-9]* ]] && break
+    page=
     sleep 0.1
   done
   echo "==> curl http://localhost:4000/ ($i)"

@@ -118,3 +118,54 @@ func TestUnpackKeepsNamesInside(t *testing.T) {
 		t.Errorf("abs/file mtime %v, want %v", fi.ModTime(), fixedTime)
 	}
 }
+
+func TestUnpackLaterEntriesWin(t *testing.T) {
+	needRoot(t)
+	tests := []struct {
+		name    string
+		entries []entry
+		want    string
+	}{
+		{"file replaced by a directory", []entry{file("a", "file"), dir("a/"), file("a/b", "b")}, "a/ a/b=b"},
+		{"directory replaced by a file", []entry{dir("d/"), file("d/x", "x"), file("d/y", "y"), file("d", "now a file")}, "d=now a file"},
+		{"directory replaced by a symlink", []entry{dir("d/"), file("d/x", "x"), symlink("d", "/elsewhere")}, "d symlink"},
+		{"hard link to a file just written", []entry{file("f", "same"), hardlink("g", "f"), file("h", "h")}, "f=same g=same h=h"},
+		{"whiteout after the file in one layer", []entry{file("w", "w"), file(".wh.w", "")}, "w whiteout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			if err := unpack(bytes.NewReader(makeTar(t, tt.entries...)), root); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(listTree(t, root), " "); got != tt.want {
+				t.Errorf("tree = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// listTree is tree with symlinks and whiteouts named instead of followed.
+func listTree(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			out = append(out, rel+" symlink")
+		case fi.Mode()&os.ModeCharDevice != 0 && fi.Sys().(*syscallStat).Rdev == 0:
+			out = append(out, rel+" whiteout")
+		case fi.IsDir():
+			out = append(out, rel+"/")
+		default:
+			data, _ := os.ReadFile(p)
+			out = append(out, rel+"="+string(data))
+		}
+		return nil
+	})
+	return out
+}

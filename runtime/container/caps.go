@@ -30,8 +30,9 @@ var DefaultCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_F
 // in both). Names are accepted with or without the CAP_ prefix, any case.
 func EffectiveCaps(s Security) ([]string, error) {
 	all := make([]string, 0, len(capNames))
+	last := lastCap()
 	for i, n := range capNames {
-		if i <= lastCap() {
+		if i <= last {
 			all = append(all, "CAP_"+n)
 		}
 	}

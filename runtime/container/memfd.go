@@ -98,7 +98,7 @@ func copySelf() (*os.File, error) {
 		return nil, fmt.Errorf("memfd: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "stack-init")
-	if _, err := io.Copy(f, src); err != nil {
+	if err := copyInKernel(f, src); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("copy binary to memfd: %w", err)
 	}
@@ -107,4 +107,23 @@ func copySelf() (*os.File, error) {
 		return nil, fmt.Errorf("seal memfd: %w", err)
 	}
 	return f, nil
+}
+
+// copyInKernel copies all of src to dst with sendfile(2), without passing
+// the binary's megabytes through user space.
+func copyInKernel(dst, src *os.File) error {
+	for {
+		n, err := unix.Sendfile(int(dst.Fd()), int(src.Fd()), nil, 1<<30)
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		if err != nil {
+			// Some file systems cannot sendfile: copy through user space.
+			_, err = io.Copy(dst, src)
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+	}
 }

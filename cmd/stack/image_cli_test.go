@@ -122,7 +122,7 @@ func TestImageCommands(t *testing.T) {
 	if out, err := r.run("rm", "localhost:5000/bb:2"); err == nil || !strings.Contains(out, "used by a container") {
 		t.Errorf("rm of an image in use: %v, %q; want a refusal", err, out)
 	}
-	if got := r.must("rm", "--force", "localhost:5000/bb:2"); strings.TrimSpace(got) != "Untagged: localhost:5000/bb:2" {
+	if got := r.must("rm", "-f", "localhost:5000/bb:2"); strings.TrimSpace(got) != "Untagged: localhost:5000/bb:2" {
 		t.Errorf("rm --force of an image in use printed %q, want only the untag", got)
 	}
 	if got := r.must("prune"); strings.Contains(got, "deleted:") {
@@ -131,7 +131,7 @@ func TestImageCommands(t *testing.T) {
 	if err := os.RemoveAll(containerDir); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.must("prune"); !strings.Contains(got, "deleted: "+id) || !strings.Contains(got, "Total reclaimed space:") {
+	if got := r.must("prune", "-f"); !strings.Contains(got, "deleted: "+id) || !strings.Contains(got, "Total reclaimed space:") {
 		t.Errorf("prune printed %q, want the dangling image deleted", got)
 	}
 	if got := strings.TrimSpace(r.must("ls", "-q")); got != "" {

@@ -33,7 +33,8 @@ func newImagePruneCommand(g *globalOptions) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.all, "all", "a", false, "remove all images no container uses, not just dangling ones")
-	f.Bool("force", false, "do not prompt for confirmation (stack never prompts)")
+	shadowGlobalFlags(f, "file")
+	f.BoolP("force", "f", false, "do not prompt for confirmation (stack never prompts)")
 	return cmd
 }
 

@@ -34,7 +34,8 @@ func newImageRmCommand(g *globalOptions) *cobra.Command {
 			return runImageRm(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().BoolVar(&o.force, "force", false, "force removal of the image")
+	shadowGlobalFlags(cmd.Flags(), "file")
+	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "force removal of the image")
 	return cmd
 }
 

@@ -64,6 +64,11 @@ func TestPushPullRoundTrip(t *testing.T) {
 			}
 			checkFiles(t, dst, pulled, map[string]string{"etc/app.conf": "version=1\n", "etc/passwd": "root:x:0:0"})
 
+			byDigest := host + "/app@" + built.ManifestDigest.String()
+			if got, err := Pull(ctx, newStore(t), byDigest, anonymous); err != nil || got.ID != built.ID {
+				t.Errorf("pull %s: %v, %v; want image %s", byDigest, got, err, built.ID)
+			}
+
 			out.Reset()
 			if _, err := Pull(ctx, dst, ref, withProgress(anonymous, &out)); err != nil {
 				t.Fatalf("second pull: %v", err)

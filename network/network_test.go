@@ -28,8 +28,13 @@ func TestCreateRemove(t *testing.T) {
 		t.Errorf("bridge mtu: got %d, want the host's %d", got, want)
 	}
 	addrs, _ := netlink.AddrList(link, netlink.FAMILY_V4)
-	if len(addrs) != 1 || addrs[0].IPNet.String() != "10.251.0.1/24" {
-		t.Errorf("bridge addresses: got %v, want 10.251.0.1/24", addrs)
+	first := n.Subnets[0].Prefix.String()
+	gw := n.Subnets[0].Gateway.String() + "/24"
+	if !m.Pools[0].Base.Contains(n.Subnets[0].Prefix.Addr()) || n.Subnets[0].Prefix.Bits() != 24 {
+		t.Errorf("automatic subnet %s is not a /24 of the pool %s", first, m.Pools[0].Base)
+	}
+	if len(addrs) != 1 || addrs[0].IPNet.String() != gw {
+		t.Errorf("bridge addresses: got %v, want %s", addrs, gw)
 	}
 	if _, err := m.Create(CreateOptions{Name: "front"}); !errors.Is(err, ErrExists) {
 		t.Errorf("second create: got %v, want ErrExists", err)
@@ -39,14 +44,15 @@ func TestCreateRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := n2.Subnets[0].Prefix.String(); got != "10.251.1.0/24" {
-		t.Errorf("second network subnet: got %s, want 10.251.1.0/24", got)
+	second := n2.Subnets[0].Prefix.String()
+	if n2.Subnets[0].Prefix.Overlaps(n.Subnets[0].Prefix) {
+		t.Errorf("second network subnet %s overlaps the first, %s", second, first)
 	}
 	rules := nftList(t, m.Table)
-	if !contains(rules, "10.251.0.0/24") || !contains(rules, "masquerade") || !contains(rules, "drop") {
+	if !contains(rules, first) || !contains(rules, "masquerade") || !contains(rules, "drop") {
 		t.Errorf("nftables table lacks masquerade for front or isolation for back:\n%s", rules)
 	}
-	if contains(rules, "10.251.1.0/24") {
+	if contains(rules, second) {
 		t.Errorf("internal network got a masquerade rule:\n%s", rules)
 	}
 	if err := m.Remove("front"); err != nil {
@@ -55,7 +61,7 @@ func TestCreateRemove(t *testing.T) {
 	if linkExists(n.Bridge) {
 		t.Errorf("bridge %s still exists after remove", n.Bridge)
 	}
-	if contains(nftList(t, m.Table), "10.251.0.0/24") {
+	if contains(nftList(t, m.Table), first) {
 		t.Errorf("masquerade rule of front remains")
 	}
 	if err := m.Remove("back"); err != nil {

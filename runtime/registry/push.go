@@ -49,15 +49,14 @@ func Push(ctx context.Context, store *image.Store, ref string, options Options) 
 	}
 	result := &Pushed{Ref: canonical}
 	sources := mountSources(store, parsed.Context(), options.Hosts)
-	if err := pushBlobs(ctx, pusher, parsed.Context(), img, sources, p, result); err != nil {
-		p.finish()
-		return nil, t.classify(err)
-	}
-	if err := pusher.Push(ctx, parsed, img); err != nil {
-		p.finish()
-		return nil, t.classify(err)
+	err = pushBlobs(ctx, pusher, parsed.Context(), img, sources, p, result)
+	if err == nil {
+		err = pusher.Push(ctx, parsed, img) // the config and the manifest
 	}
 	p.finish()
+	if err != nil {
+		return nil, t.classify(err)
+	}
 	if result.Digest, err = img.Digest(); err != nil {
 		return nil, err
 	}

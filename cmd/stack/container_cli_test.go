@@ -223,12 +223,13 @@ func TestContainerStopIgnoringProcess(t *testing.T) {
 	// A shell that traps TERM as PID 1 would need the SIGKILL timeout; with
 	// the init, the signal reaches it and the trap runs.
 	e := newContainerTestEnv(t)
-	e.ok("container", "run", "-d", "--network", "none", "--name", "trap", "busybox", "sh", "-c", "trap 'echo bye; exit 7' TERM; while true; do sleep 0.05; done")
+	e.ok("container", "run", "-d", "--network", "none", "--name", "trap", "busybox", "sh", "-c", "trap 'echo bye; exit 7' TERM; echo ready; while true; do sleep 0.05; done")
+	e.eventually("the trap", func() bool { return e.ok("container", "logs", "trap") == "ready\n" })
 	e.ok("container", "stop", "trap")
 	if st := e.state("trap"); st["exitCode"] != float64(7) {
 		t.Errorf("exit code after stop: %v, want 7", st["exitCode"])
 	}
-	e.eventually("the trap's output", func() bool { return e.ok("container", "logs", "trap") == "bye\n" })
+	e.eventually("the trap's output", func() bool { return e.ok("container", "logs", "trap") == "ready\nbye\n" })
 }
 
 func TestContainerRestartPolicy(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,9 +58,18 @@ func (r *run) runStep(st *stageState, ins *dockerfile.Instruction) (*change, err
 		createdBy: strings.Join(saved, " "),
 		layer: func(ctx context.Context) (v1.Layer, error) {
 			return r.execute(ctx, st, RunStep{Args: args, Env: env, User: st.cfg.Config.User,
-				WorkDir: st.cfg.Config.WorkingDir, Network: r.network()})
+				WorkDir: st.cfg.Config.WorkingDir, Network: r.network(), Volumes: volumes(st.cfg.Config.Volumes)})
 		},
 	}, nil
+}
+
+func volumes(set map[string]struct{}) []string {
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (r *run) network() string {

@@ -111,6 +111,7 @@ var sideBySide = []struct {
 	name       string
 	files      map[string]string
 	dockerfile string
+	setup      func(t testing.TB, dir string)
 }{
 	{"tutorial", map[string]string{"app.py": "print('hi')\n", "requirements.txt": "Flask\nRedis\n"}, `FROM busybox
 WORKDIR /app
@@ -119,7 +120,7 @@ RUN sed 's/^/python3-/' requirements.txt | tr 'A-Z' 'a-z' > /app/packages.txt
 EXPOSE 80
 ENV NAME World
 CMD ["python", "app.py"]
-`},
+`, nil},
 	{"metadata", nil, `FROM busybox
 ARG V=1
 ENV A=$V B="two words"
@@ -128,12 +129,13 @@ USER app:app
 VOLUME /data ["/x"]
 STOPSIGNAL SIGQUIT
 HEALTHCHECK --interval=5s --timeout=2s --retries=4 CMD true
+RUN true
 SHELL ["/bin/sh", "-xc"]
 ENTRYPOINT echo hi
 ONBUILD RUN true
 EXPOSE 53/udp 8080
 WORKDIR relative
-`},
+`, nil},
 	{"copy", map[string]string{"a/b/c.txt": "c", "a/d.txt": "d", "top.txt": "t", "skip.log": "s", "keep.log": "k",
 		".dockerignore": "*.log\n!keep.log\n"}, `FROM busybox
 COPY a /copied/
@@ -144,14 +146,25 @@ COPY --chown=app:users top.txt /owned/
 COPY --chown=1234:4321 a /numeric/
 COPY . /everything/
 RUN mkdir -p /made/sub && echo x > /made/sub/file && ln -s /made/sub /made/link && rm -f /bin/ls
-`},
+`, nil},
 	{"multistage", map[string]string{"src": "source"}, `FROM busybox AS build
 COPY src /src
 RUN cp /src /built && chown 1000:1000 /built && chmod 600 /built
 FROM busybox
 COPY --from=build /built /out/
 COPY --from=build /src /out/src-copy
-`},
+`, nil},
+	{"add", map[string]string{"plain.txt": "p", "conf/x.conf": "x"}, `FROM busybox
+ADD bundle.tar.gz /extracted/
+ADD bundle.tar.gz /tmp
+ADD plain.txt /plain/
+ADD conf/ /etc/
+WORKDIR /etc
+WORKDIR /new/deeper
+COPY plain.txt .
+`, func(t testing.TB, dir string) {
+		writeTarGz(t, filepath.Join(dir, "bundle.tar.gz"), map[string]string{"bundle/a": "a", "bundle/sub/b": "b"})
+	}},
 }
 
 func TestSideBySideWithDocker(t *testing.T) {
@@ -162,6 +175,9 @@ func TestSideBySideWithDocker(t *testing.T) {
 	for _, tt := range sideBySide {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeContext(t, tt.files)
+			if tt.setup != nil {
+				tt.setup(t, dir)
+			}
 			os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(tt.dockerfile), 0o644)
 			tag := "cmp-" + tt.name
 			d.run("", "build", "--network=none", "-t", tag, dir)

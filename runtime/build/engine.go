@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -93,6 +94,11 @@ func (c ContainerRunner) Run(ctx context.Context, base v1.Image, step RunStep) (
 		Process:  container.Process{Args: step.Args, Env: step.Env, Cwd: step.WorkDir, User: step.User},
 		Network:  container.NetworkConfig{Mode: step.Network},
 	}
+	// Docker mounts a fresh volume at each of the image's volumes: the
+	// mount point is part of the layer, what is written below it is not.
+	for _, v := range step.Volumes {
+		cfg.Mounts = append(cfg.Mounts, container.Mount{Type: "tmpfs", Target: path.Join("/", v)})
+	}
 	code, err := container.RunAttached(ctx, cfg, nil, step.Stdout, step.Stderr)
 	if err != nil {
 		return nil, -1, fmt.Errorf("running the step: %w", err)
@@ -102,6 +108,9 @@ func (c ContainerRunner) Run(ctx context.Context, base v1.Image, step RunStep) (
 	}
 	if err := dropMountPoints(m); err != nil {
 		return nil, -1, err
+	}
+	if entries, err := os.ReadDir(m.Upper); err == nil && len(entries) == 0 {
+		return nil, 0, nil // no file changed: no layer
 	}
 	var parent v1.Hash
 	if n := len(img.ChainIDs); n > 0 {

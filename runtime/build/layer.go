@@ -78,8 +78,13 @@ func (w *layerWriter) write(hdr *tar.Header, body io.Reader) error {
 	return nil
 }
 
-// layer closes the tar and returns it as a layer backed by the file.
+// layer closes the tar and returns it as a layer backed by the file, or
+// nil when nothing was written.
 func (w *layerWriter) layer() (v1.Layer, error) {
+	if len(w.written) == 0 {
+		w.abort()
+		return nil, nil
+	}
 	err := w.tw.Close()
 	if cerr := w.f.Close(); err == nil {
 		err = cerr

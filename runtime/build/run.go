@@ -127,7 +127,7 @@ type change struct {
 	createdBy string // the history entry, and the heart of the cache key
 	keyExtra  string // what else the result depends on
 	config    func(cf *v1.ConfigFile)
-	layer     func(ctx context.Context) (v1.Layer, error)
+	layer     func(ctx context.Context) (v1.Layer, error) // nil layer: no file changed
 }
 
 // commit answers a change from the cache or applies it.
@@ -180,14 +180,17 @@ func (r *run) apply(ctx context.Context, st *stageState, ch *change) (v1.Image, 
 	if ch.config != nil {
 		ch.config(cf)
 	}
-	hist := v1.History{Created: now, CreatedBy: ch.createdBy, EmptyLayer: ch.layer == nil}
-	if ch.layer == nil {
+	var layer v1.Layer
+	if ch.layer != nil {
+		if layer, err = ch.layer(ctx); err != nil {
+			return nil, err
+		}
+	}
+	hist := v1.History{Created: now, CreatedBy: ch.createdBy, EmptyLayer: layer == nil}
+	if layer == nil {
+		// Like Docker, a step that changed no file adds no layer.
 		cf.History = append(cf.History, hist)
 		return mutate.ConfigFile(base, cf)
-	}
-	layer, err := ch.layer(ctx)
-	if err != nil {
-		return nil, err
 	}
 	withConfig, err := mutate.ConfigFile(base, cf)
 	if err != nil {

@@ -24,8 +24,8 @@ type Puller interface {
 }
 
 // Runner runs a RUN step in a container on top of an image and returns the
-// changes it made as a layer. A non-zero exit is not an error: Run returns
-// the code and no layer. Run removes everything it created (container,
+// changes it made as a layer, nil when it changed no file. A non-zero exit
+// is not an error: Run returns the code and no layer. Run removes everything it created (container,
 // mounts, directories) before it returns, whatever happened.
 type Runner interface {
 	Run(ctx context.Context, base v1.Image, step RunStep) (layer v1.Layer, exitCode int, err error)
@@ -38,7 +38,8 @@ type RunStep struct {
 	Env     []string // the stage's environment plus the build arguments in scope
 	User    string   // as in the image config: "name", "uid", "uid:gid"
 	WorkDir string
-	Network string // "host" or "none"
+	Network string   // "host" or "none"
+	Volumes []string // the image's volumes: what RUN writes there is discarded, as with Docker
 	Stdout  io.Writer
 	Stderr  io.Writer
 }

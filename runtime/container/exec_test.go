@@ -73,7 +73,7 @@ func TestExecTerminal(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	code, err := s.Exec(ctx, c.ID, ExecOptions{
-		Process: Process{Args: []string{"sh", "-c", "sleep 0.3; stty size; tty; echo $TERM"}, Terminal: true},
+		Process: Process{Args: []string{"sh", "-c", "while [ \"$(stty size)\" = \"0 0\" ]; do sleep 0.05; done; stty size; tty; echo $TERM"}, Terminal: true},
 		Stdout:  &out,
 		OnTerminal: func(master *os.File) {
 			if err := SetTerminalSize(master, 24, 80); err != nil {

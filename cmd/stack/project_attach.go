@@ -39,7 +39,7 @@ func attach(ctx context.Context, s *projectSession, o *upOptions) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	w := &exitWatcher{store: s.host.containers, sel: sel, p: p, since: o.started, running: map[string]bool{}}
+	w := &exitWatcher{store: s.host.containers, sel: sel, since: o.started, running: map[string]bool{}}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -79,7 +79,6 @@ func attach(ctx context.Context, s *projectSession, o *upOptions) error {
 type exitWatcher struct {
 	store   *container.Store
 	sel     logSelection
-	p       *logPrinter
 	since   time.Time       // exits before this are old news
 	running map[string]bool // by container ID, as of the last poll
 }
@@ -102,11 +101,8 @@ func (w *exitWatcher) poll() (exited *container.Container, alive bool, err error
 			alive = true
 			continue
 		}
-		if wasRunning || (!known && c.State.FinishedAt.After(w.since)) {
-			w.p.notice(shortName(c), fmt.Sprintf("exited with code %d", c.State.ExitCode))
-			if exited == nil {
-				exited = c
-			}
+		if (wasRunning || (!known && c.State.FinishedAt.After(w.since))) && exited == nil {
+			exited = c
 		}
 	}
 	return exited, alive, nil

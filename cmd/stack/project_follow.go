@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -75,6 +76,10 @@ func (f *follower) maybeFollow(ctx context.Context, c *container.Container, firs
 			f.mu.Unlock()
 			return nil
 		})
+		// The follow ends when the container stops, after its last line.
+		if now, err := f.store.Get(c.ID); ctx.Err() == nil && err == nil && !now.Running() {
+			f.p.notice(name, fmt.Sprintf("exited with code %d", now.State.ExitCode))
+		}
 		f.mu.Lock()
 		f.active[c.ID] = false
 		f.mu.Unlock()

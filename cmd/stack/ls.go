@@ -51,32 +51,22 @@ type projectEntry struct {
 	Name        string
 	Status      string
 	ConfigFiles string
-	running     bool
 }
 
-func runLs(_ context.Context, o *lsOptions) error {
-	if o.format != "table" && o.format != "json" {
-		return fmt.Errorf("--format %q: expected table or json", o.format)
-	}
-	names := map[string]bool{}
-	for _, f := range o.filters {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok || k != "name" {
-			return fmt.Errorf("--filter %q: expected name=NAME", f)
-		}
-		names[v] = true
-	}
-	store, err := containerStore(o.global)
+// listProjects groups the host's containers by project; without all, only
+// projects with a running container.
+func listProjects(g *globalOptions, names map[string]bool, all bool) ([]projectEntry, error) {
+	store, err := containerStore(g)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	all, err := store.List()
+	containers, err := store.List()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	counts := map[string]map[string]int{}
 	files := map[string]string{}
-	for _, c := range all {
+	for _, c := range containers {
 		p := c.Labels[planner.LabelProject]
 		if p == "" || (len(names) > 0 && !names[p]) {
 			continue
@@ -93,12 +83,30 @@ func runLs(_ context.Context, o *lsOptions) error {
 		for _, st := range sortedNames(counts[p]) {
 			parts = append(parts, fmt.Sprintf("%s(%d)", st, counts[p][st]))
 		}
-		e := projectEntry{Name: p, Status: strings.Join(parts, ", "), ConfigFiles: files[p], running: counts[p]["running"] > 0}
-		if o.all || e.running {
-			entries = append(entries, e)
+		if all || counts[p]["running"] > 0 {
+			entries = append(entries, projectEntry{Name: p, Status: strings.Join(parts, ", "), ConfigFiles: files[p]})
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+	return entries, nil
+}
+
+func runLs(_ context.Context, o *lsOptions) error {
+	if o.format != "table" && o.format != "json" {
+		return fmt.Errorf("--format %q: expected table or json", o.format)
+	}
+	names := map[string]bool{}
+	for _, f := range o.filters {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k != "name" {
+			return fmt.Errorf("--filter %q: expected name=NAME", f)
+		}
+		names[v] = true
+	}
+	entries, err := listProjects(o.global, names, o.all)
+	if err != nil {
+		return err
+	}
 	switch {
 	case o.quiet:
 		for _, e := range entries {

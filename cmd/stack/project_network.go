@@ -46,12 +46,20 @@ func serviceNetwork(project *spec.Project, s *spec.Service, name string, aliases
 	if n.Mode != "bridge" {
 		return n, nil
 	}
+	n.Attachments, err = attachments(project, s, name, aliases)
+	return n, err
+}
+
+// attachments are the networks a replica joins, each with the names it
+// answers to there.
+func attachments(project *spec.Project, s *spec.Service, name string, aliases bool) ([]container.Attachment, error) {
 	keys := sortedNames(s.Networks)
 	if len(keys) == 0 {
 		keys = []string{"default"}
 	}
+	var out []container.Attachment
 	for _, key := range keys {
-		a := container.Attachment{Network: planner.NetworkName(project, key), Aliases: []string{name}}
+		a := container.Attachment{Network: planner.NetworkName(project, key), Aliases: []string{name}, MAC: s.MacAddress}
 		if aliases {
 			a.Aliases = append(a.Aliases, s.Name)
 		}
@@ -62,20 +70,20 @@ func serviceNetwork(project *spec.Project, s *spec.Service, name string, aliases
 			if aliases {
 				a.Aliases = append(a.Aliases, sn.Aliases...)
 			}
-			a.MAC = sn.MacAddress
+			if sn.MacAddress != "" {
+				a.MAC = sn.MacAddress
+			}
+			var err error
 			if a.IPv4, err = optionalAddr(sn.IPv4Address); err != nil {
-				return n, fmt.Errorf("service %q: networks.%s.ipv4_address: %w", s.Name, key, err)
+				return nil, fmt.Errorf("service %q: networks.%s.ipv4_address: %w", s.Name, key, err)
 			}
 			if a.IPv6, err = optionalAddr(sn.IPv6Address); err != nil {
-				return n, fmt.Errorf("service %q: networks.%s.ipv6_address: %w", s.Name, key, err)
+				return nil, fmt.Errorf("service %q: networks.%s.ipv6_address: %w", s.Name, key, err)
 			}
 		}
-		if a.MAC == "" {
-			a.MAC = s.MacAddress
-		}
-		n.Attachments = append(n.Attachments, a)
+		out = append(out, a)
 	}
-	return n, nil
+	return out, nil
 }
 
 func optionalAddr(s string) (netip.Addr, error) {

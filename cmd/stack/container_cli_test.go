@@ -399,3 +399,16 @@ func TestContainerRebootCleanup(t *testing.T) {
 		t.Errorf("rm left the container directory: %v", err)
 	}
 }
+
+func TestContainerNetworkOfAnother(t *testing.T) {
+	e := newContainerTestEnv(t)
+	e.ok("container", "run", "-d", "--network", "none", "--name", "server", "busybox", "nc", "-l", "-p", "7000", "-e", "echo", "pong")
+	e.eventually("the listener", func() bool {
+		out, _, _ := e.stack("container", "exec", "server", "netstat", "-ltn")
+		return strings.Contains(out, ":7000")
+	})
+	out := e.ok("container", "run", "--rm", "--network", "container:server", "busybox", "nc", "127.0.0.1", "7000")
+	if out != "pong\n" {
+		t.Errorf("through the shared loopback: %q", out)
+	}
+}

@@ -317,7 +317,15 @@ func (o *containerCreateOptions) networkMode(cfg *container.Config) error {
 	case mode == "none" || mode == "host":
 		n.Mode = mode
 	case strings.HasPrefix(mode, "container:"):
-		return fmt.Errorf("--network %s: joining another container's network is not supported yet", mode)
+		store, err := containerStore(o.global)
+		if err != nil {
+			return err
+		}
+		other, err := store.Get(strings.TrimPrefix(mode, "container:"))
+		if err != nil {
+			return fmt.Errorf("--network %s: %w", mode, err)
+		}
+		n.Mode = "container:" + other.ID
 	default:
 		n.Mode = "bridge"
 		n.Attachments = []container.Attachment{{Network: mode}}

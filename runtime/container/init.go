@@ -38,6 +38,7 @@ type initConfig struct {
 	Seccomp         bool     `json:"seccomp,omitempty"`
 	Loopback        bool     `json:"loopback,omitempty"` // bring lo up: the init has its own network namespace
 	CgroupNS        bool     `json:"cgroupNS,omitempty"`
+	JoinNetns       bool     `json:"joinNetns,omitempty"` // fd 4 is a network namespace to join
 }
 
 // IsInit reports whether this process was started as a container's init.
@@ -49,7 +50,7 @@ func InitMain() {
 	// Capabilities, no_new_privs and namespaces joined later are per thread:
 	// everything is done, and every process is started, from this one.
 	runtime.LockOSThread()
-	closeInheritedFds(initSocketFd)
+	closeInheritedFds(initSocketFd + 1) // the socket, and a namespace to join if any
 	// Non-dumpable: processes in the container cannot ptrace the init or open
 	// its /proc/1/fd, /proc/1/exe and /proc/1/mem.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -98,6 +99,9 @@ func (in *initProcess) run() error {
 		return fmt.Errorf("read config from the monitor: %v", err)
 	}
 	in.cfg = m.Config
+	if !in.cfg.JoinNetns {
+		closeInheritedFds(initSocketFd) // fd 4 is not ours then
+	}
 	if err := in.prepare(); err != nil {
 		return err
 	}
@@ -136,6 +140,15 @@ func (in *initProcess) prepare() error {
 		// The monitor has placed us in our cgroup: that becomes the root.
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 			return fmt.Errorf("cgroup namespace: %w", err)
+		}
+	}
+	if cfg.JoinNetns {
+		// Namespaces joined by setns are per thread: this locked thread
+		// starts every process of the container.
+		err := unix.Setns(initSocketFd+1, unix.CLONE_NEWNET)
+		unix.Close(initSocketFd + 1)
+		if err != nil {
+			return fmt.Errorf("join network namespace: %w", err)
 		}
 	}
 	if cfg.Loopback {

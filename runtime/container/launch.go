@@ -43,6 +43,7 @@ type launchSpec struct {
 	Hooks     Hooks
 	Cgroup    string // cgroup name; "" for none
 	ShareDir  string // where monitors share the init binary's sealed copy; "" for a private one
+	JoinNetns *os.File // network namespace to join (--network container:X)
 }
 
 // launch clones the init into new namespaces, wires it and starts the main
@@ -76,7 +77,8 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 		Setsid:     true,
 	}
 	mode := cfg.Network.Mode
-	if mode != "host" {
+	ownNetwork := mode != "host" && spec.JoinNetns == nil
+	if ownNetwork {
 		sys.Cloneflags |= unix.CLONE_NEWNET
 	}
 	if spec.Cgroup != "" {
@@ -105,6 +107,9 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 		}
 	}
 	files := []*os.File{spec.Stdio[0], spec.Stdio[1], spec.Stdio[2], child}
+	if spec.JoinNetns != nil {
+		files = append(files, spec.JoinNetns) // fd 4 in the init
+	}
 	// One P keeps the init's threads, which count against the pids limit,
 	// and its memory few.
 	proc, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(int(bin.Fd())), []string{initArg0},
@@ -123,7 +128,7 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 		Hostname: cfg.Hostname, Domainname: cfg.Domainname, Process: cfg.Process, NoInit: cfg.NoInit,
 		Privileged: cfg.Security.Privileged, Caps: caps, NoNewPrivileges: cfg.Security.NoNewPrivileges,
 		Seccomp:  !cfg.Security.Privileged && cfg.Security.Seccomp != "unconfined",
-		Loopback: mode != "host", CgroupNS: inst.cgroup != nil,
+		Loopback: ownNetwork, CgroupNS: inst.cgroup != nil, JoinNetns: spec.JoinNetns != nil,
 	}
 	if err := sendMessage(inst.sock, message{Type: msgConfig, Config: icfg}); err != nil {
 		return inst, fmt.Errorf("configure init: %w", err)
@@ -174,7 +179,7 @@ func (inst *instance) wire(ctx context.Context, spec launchSpec) error {
 	cfg := spec.Config
 	var ifaces []Interface
 	h := spec.Hooks
-	if cfg.Network.Mode != "host" && cfg.Network.Mode != "none" {
+	if cfg.Network.Mode != "host" && cfg.Network.Mode != "none" && spec.JoinNetns == nil {
 		if h.Network != nil {
 			var err error
 			ifaces, err = h.Network.Attach(ctx, cfg.ID, cfg.Network, inst.pid)

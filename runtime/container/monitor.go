@@ -153,11 +153,23 @@ func (m *monitor) runOnce() (int, error) {
 	}
 	cfg := m.c.Config
 	etcDir := m.store.Dir(m.c.ID)
+	netns, err := m.joinedNetns()
+	if err != nil {
+		for _, f := range append(stdio[:], relays...) {
+			if f != nil {
+				f.Close()
+			}
+		}
+		return 0, err
+	}
 	inst, err := launch(context.Background(), launchSpec{
 		Config: &cfg, RootfsDir: filepath.Join(m.store.RunDir(m.c.ID), "rootfs"),
 		Mounts: etcMounts(etcDir, false), EtcDir: etcDir, Stdio: stdio,
-		Hooks: m.hooks, Cgroup: cgroupName(m.c.ID), ShareDir: m.store.runRoot,
+		Hooks: m.hooks, Cgroup: cgroupName(m.c.ID), ShareDir: m.store.runRoot, JoinNetns: netns,
 	})
+	if netns != nil {
+		netns.Close()
+	}
 	for _, f := range stdio {
 		if f != nil {
 			f.Close()
@@ -221,6 +233,27 @@ func (m *monitor) runOnce() (int, error) {
 	return code, nil
 }
 
+// joinedNetns opens the network namespace of the container named by
+// --network container:<id>, which must be running.
+func (m *monitor) joinedNetns() (*os.File, error) {
+	ref, ok := strings.CutPrefix(m.c.Network.Mode, "container:")
+	if !ok {
+		return nil, nil
+	}
+	other, err := m.store.Get(ref)
+	if err != nil {
+		return nil, fmt.Errorf("network container:%s: %w", ref, err)
+	}
+	if !other.Running() || other.State.Pid <= 0 {
+		return nil, fmt.Errorf("network container:%s: %w", ref, ErrNotRunning)
+	}
+	f, err := os.Open("/proc/" + strconv.Itoa(other.State.Pid) + "/ns/net")
+	if err != nil {
+		return nil, fmt.Errorf("network container:%s: %w", ref, err)
+	}
+	return f, nil
+}
+
 func writerOrNil(f *os.File) io.Writer {
 	if f == nil {
 		return nil
@@ -263,7 +296,7 @@ func (m *monitor) pipes() ([3]*os.File, []*os.File, error) {
 }
 
 func (m *monitor) detachNetwork() {
-	if m.hooks.Network == nil || m.c.Network.Mode == "host" || m.c.Network.Mode == "none" {
+	if m.hooks.Network == nil || m.c.Network.Mode == "host" || m.c.Network.Mode == "none" || strings.HasPrefix(m.c.Network.Mode, "container:") {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -223,7 +223,7 @@ func (s *Store) reapDead(c *Container) {
 // It is idempotent: each part tolerates being gone already.
 func (s *Store) releaseResources(c *Container) {
 	cgroups.Open(cgroupName(c.ID)).Destroy()
-	if s.Hooks.Network != nil && c.Network.Mode != "host" && c.Network.Mode != "none" {
+	if s.Hooks.Network != nil && c.Network.Mode != "host" && c.Network.Mode != "none" && !strings.HasPrefix(c.Network.Mode, "container:") {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		s.Hooks.Network.Detach(ctx, c.ID, c.Network)
 		cancel()

@@ -41,8 +41,8 @@ type launchSpec struct {
 	EtcDir    string  // where hosts/resolv.conf/hostname are (re)written after Attach
 	Stdio     [3]*os.File
 	Hooks     Hooks
-	Cgroup    string // cgroup name; "" for none
-	ShareDir  string // where monitors share the init binary's sealed copy; "" for a private one
+	Cgroup    string   // cgroup name; "" for none
+	ShareDir  string   // where monitors share the init binary's sealed copy; "" for a private one
 	JoinNetns *os.File // network namespace to join (--network container:X)
 }
 

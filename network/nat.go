@@ -12,9 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The table stack owns (inet family) has four base chains: NAT for
-// published ports on prerouting and output, masquerade on postrouting, and
-// a forward filter that isolates internal networks. Rules carry user data
+// The table stack owns (inet family) has five base chains: NAT for
+// published ports on prerouting and output, masquerade on postrouting, a
+// forward filter that isolates internal networks, and a guard before
+// routing that keeps containers away from the host's loopback. Rules carry user data
 // naming their owner ("net:<id>" or "port:<container>") so that each owner
 // removes exactly its own.
 
@@ -23,7 +24,7 @@ func (m *Manager) table() *nftables.Table {
 }
 
 type chains struct {
-	prerouting, output, postrouting, forward *nftables.Chain
+	prerouting, output, postrouting, forward, guard *nftables.Chain
 }
 
 func (m *Manager) chains(t *nftables.Table) chains {
@@ -33,6 +34,7 @@ func (m *Manager) chains(t *nftables.Table) chains {
 		output:      &nftables.Chain{Name: "output", Table: t, Type: nftables.ChainTypeNAT, Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityNATDest},
 		postrouting: &nftables.Chain{Name: "postrouting", Table: t, Type: nftables.ChainTypeNAT, Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource},
 		forward:     &nftables.Chain{Name: "forward", Table: t, Type: nftables.ChainTypeFilter, Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter, Policy: &accept},
+		guard:       &nftables.Chain{Name: "guard", Table: t, Type: nftables.ChainTypeFilter, Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRaw, Policy: &accept},
 	}
 }
 
@@ -48,6 +50,7 @@ func (m *Manager) conn() (*nftables.Conn, chains, error) {
 	c.AddChain(ch.output)
 	c.AddChain(ch.postrouting)
 	c.AddChain(ch.forward)
+	c.AddChain(ch.guard)
 	if err := c.Flush(); err != nil {
 		return nil, chains{}, fmt.Errorf("%w: %v", ErrNoNFTables, err)
 	}
@@ -66,7 +69,7 @@ func (m *Manager) addNetworkRules(n *Network) error {
 		m.warn("%v: containers on network %q get no egress and published ports use the userland proxy only", err, n.Name)
 		return nil
 	}
-	if err := m.delTagged(c, []*nftables.Chain{ch.postrouting, ch.forward}, netTag(n)); err != nil {
+	if err := m.delTagged(c, []*nftables.Chain{ch.postrouting, ch.forward, ch.guard}, netTag(n)); err != nil {
 		return err
 	}
 	tag := netTag(n)
@@ -77,6 +80,10 @@ func (m *Manager) addNetworkRules(n *Network) error {
 	// through the bridge with a loopback source, which needs a
 	// masquerade to get an answer.
 	add(ch.postrouting, concat(matchOif(n.Bridge, false), matchPrefix(netip.MustParsePrefix("127.0.0.0/8"), false), []expr.Any{&expr.Masq{}}))
+	// route_localnet, which that needs, would also let a container send
+	// to the host's 127.0.0.1 services through the bridge: refuse
+	// loopback destinations arriving from it.
+	add(ch.guard, concat(matchIif(n.Bridge, false), matchPrefix(netip.MustParsePrefix("127.0.0.0/8"), true), []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}}))
 	// A container reaching a published port through the host's address
 	// is sent back onto its own bridge; without a masquerade the answer
 	// would come straight from the other container and be dropped.
@@ -108,7 +115,7 @@ func (m *Manager) delNetworkRules(n *Network) error {
 		return nil
 	}
 	ch := m.chains(m.table())
-	return m.delTagged(c, []*nftables.Chain{ch.postrouting, ch.forward}, netTag(n))
+	return m.delTagged(c, []*nftables.Chain{ch.postrouting, ch.forward, ch.guard}, netTag(n))
 }
 
 func (m *Manager) tableExists(c *nftables.Conn) bool {
@@ -150,7 +157,7 @@ func (m *Manager) deleteTableIfEmpty() error {
 		return nil
 	}
 	ch := m.chains(m.table())
-	for _, chain := range []*nftables.Chain{ch.prerouting, ch.output, ch.postrouting, ch.forward} {
+	for _, chain := range []*nftables.Chain{ch.prerouting, ch.output, ch.postrouting, ch.forward, ch.guard} {
 		rules, err := c.GetRules(chain.Table, chain)
 		if err != nil || len(rules) > 0 {
 			return nil

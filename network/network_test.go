@@ -52,6 +52,9 @@ func TestCreateRemove(t *testing.T) {
 	if !contains(rules, first) || !contains(rules, "masquerade") || !contains(rules, "drop") {
 		t.Errorf("nftables table lacks masquerade for front or isolation for back:\n%s", rules)
 	}
+	if !contains(rules, `iifname "`+n.Bridge+`" ip daddr 127.0.0.0/8 drop`) {
+		t.Errorf("no guard against the host's loopback from %s:\n%s", n.Bridge, rules)
+	}
 	if contains(rules, second) {
 		t.Errorf("internal network got a masquerade rule:\n%s", rules)
 	}

@@ -38,6 +38,7 @@ const (
 	statusPulled      = "Pull complete"
 	statusExists      = "Already exists"
 	statusPreparing   = "Preparing"
+	statusCompressing = "Compressing"
 	statusPushing     = "Pushing"
 	statusPushed      = "Pushed"
 	statusSkipped     = "Layer already exists"

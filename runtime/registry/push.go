@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -36,13 +37,22 @@ func Push(ctx context.Context, store *image.Store, ref string, options Options) 
 	}
 	t := newTarget("push", canonical, parsed)
 	t.authed = options.authenticated(parsed.Context())
-	img, err := store.V1(canonical)
+	local, err := store.V1(canonical)
 	if err != nil {
 		return nil, fmt.Errorf("push %s: %w", t.ref, err)
 	}
 	p := newProgress(options.Progress)
 	repository, _ := image.Familiar(canonical)
 	p.printf("The push refers to repository [%s]", repository)
+	dir, err := os.MkdirTemp("", "stack-push-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	img, err := compressLayers(ctx, local, dir, p)
+	if err != nil {
+		return nil, fmt.Errorf("push %s: compress layers: %w", t.ref, err)
+	}
 	pusher, err := remote.NewPusher(options.remote(ctx)...)
 	if err != nil {
 		return nil, t.classify(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"stack/runtime/image"
 	"stack/runtime/registry/registrytest"
@@ -171,5 +172,49 @@ func TestTutorialRegistryAddress(t *testing.T) {
 	}
 	if got.ID != built.ID {
 		t.Errorf("pulled %s, want %s", got.ID, built.ID)
+	}
+}
+
+// TestPushCompressesPlainLayers pushes an imported image, whose layer the
+// store keeps uncompressed: the registry gets a gzip layer, the image keeps
+// its ID, and a second push finds the layer already there.
+func TestPushCompressesPlainLayers(t *testing.T) {
+	if busyboxTar == "" {
+		t.Skip("busybox rootfs unavailable")
+	}
+	srv := registrytest.Start(t)
+	ctx := context.Background()
+	src := newStore(t)
+	ref := srv.Addr + "/imported:v1"
+	f, err := os.Open(busyboxTar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	local, err := src.Import(ctx, f, image.ImportOptions{Ref: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct{ uploaded, existing int }{{1, 0}, {0, 1}} {
+		got, err := Push(ctx, src, ref, anonymous)
+		if err != nil {
+			t.Fatalf("push: %v", err)
+		}
+		if got.Uploaded != want.uploaded || got.Existing != want.existing {
+			t.Errorf("push: uploaded %d, existing %d; want %d, %d", got.Uploaded, got.Existing, want.uploaded, want.existing)
+		}
+	}
+	pulled, err := Pull(ctx, newStore(t), ref, anonymous)
+	if err != nil {
+		t.Fatalf("pull: %v", err)
+	}
+	if pulled.ID != local.ID {
+		t.Errorf("pulled image %s, want the local ID %s", pulled.ID, local.ID)
+	}
+	if mt := pulled.Layers[0].MediaType; mt != types.OCILayer && mt != types.DockerLayer {
+		t.Errorf("pushed layer media type %s, want a gzip layer", mt)
+	}
+	if pulled.Layers[0].Size >= local.Layers[0].Size {
+		t.Errorf("pushed layer is %d bytes, the plain one %d: want it compressed", pulled.Layers[0].Size, local.Layers[0].Size)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -76,7 +77,10 @@ func TestRunFailure(t *testing.T) {
 	if step.Step != 3 || step.Line != 3 {
 		t.Errorf("step %d line %d, want step 3 line 3", step.Step, step.Line)
 	}
-	if run.ExitCode != 3 || !reflect.DeepEqual(run.Output, []string{"line one", "line two"}) {
+	// stdout and stderr come through separate pipes: their order may vary.
+	got := append([]string(nil), run.Output...)
+	sort.Strings(got)
+	if run.ExitCode != 3 || !reflect.DeepEqual(got, []string{"line one", "line two"}) {
 		t.Errorf("exit %d output %q, want exit 3 and both lines", run.ExitCode, run.Output)
 	}
 	for _, want := range []string{"step 3", "RUN echo line one", "returned a non-zero code: 3", "line two"} {

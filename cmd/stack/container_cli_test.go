@@ -412,3 +412,32 @@ func TestContainerNetworkOfAnother(t *testing.T) {
 		t.Errorf("through the shared loopback: %q", out)
 	}
 }
+
+func TestContainerLogsFollow(t *testing.T) {
+	e := newContainerTestEnv(t)
+	e.ok("container", "run", "-d", "--network", "none", "--name", "ticker", "busybox", "sh", "-c", "echo one; while true; do sleep 0.1; echo tick; done")
+	e.eventually("the first line", func() bool { return strings.HasPrefix(e.ok("container", "logs", "ticker"), "one\n") })
+	// -f keeps printing what comes and ends when the container stops.
+	done := make(chan string)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		out, _ := exec.CommandContext(ctx, e.bin, "--root", e.root, "--run-root", e.runRoot, "container", "logs", "-f", "--tail", "1", "ticker").Output()
+		done <- string(out)
+	}()
+	time.Sleep(500 * time.Millisecond) // let lines arrive while it follows; not a timing check
+	e.ok("container", "stop", "-t", "0", "ticker")
+	if out := <-done; !strings.Contains(out, "tick\n") {
+		t.Errorf("logs -f: %q", out)
+	}
+	if out := e.ok("container", "logs", "--since", "1h", "ticker"); !strings.HasPrefix(out, "one\ntick\n") {
+		t.Errorf("--since 1h: %q", out)
+	}
+	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	if out := e.ok("container", "logs", "--since", future, "ticker"); out != "" {
+		t.Errorf("--since the future: %q", out)
+	}
+	if _, errOut, code := e.stack("container", "logs", "--since", "yesterday", "ticker"); code == 0 || !strings.Contains(errOut, "--since") {
+		t.Errorf("bad --since: exit %d, %q", code, errOut)
+	}
+}

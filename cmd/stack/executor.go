@@ -65,7 +65,12 @@ func (e *executor) Execute(ctx context.Context, action planner.Action) error {
 		e.forget(a.Ref)
 		return e.buildImage(ctx, a)
 	case planner.RemoveImage:
-		_, err := e.host.images.Remove(a.Ref, image.RemoveOptions{})
+		// Another project's container may run the image: then it stays.
+		inUse, err := imagesInUse(e.host.global)
+		if err != nil {
+			return err
+		}
+		_, err = e.host.images.Remove(a.Ref, image.RemoveOptions{InUse: inUse})
 		if errors.Is(err, image.ErrNotFound) {
 			return nil
 		}

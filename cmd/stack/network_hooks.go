@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"stack/dns"
 	"stack/network"
@@ -87,17 +88,20 @@ func (h *networkHooks) Attach(ctx context.Context, containerID string, cfg conta
 			return nil, err
 		}
 	}
-	if err := h.openResolver(containerID, pid); err != nil {
+	if err := h.openResolver(containerID, ns); err != nil {
 		return nil, errors.Join(err, h.Detach(ctx, containerID, cfg))
 	}
 	return ifaces, nil
 }
 
-func (h *networkHooks) openResolver(containerID string, pid int) error {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/net")
+// openResolver binds the resolver in the namespace Attach already holds,
+// not through the pid, which the init may have left by now.
+func (h *networkHooks) openResolver(containerID string, ns netns.NsHandle) error {
+	fd, err := unix.FcntlInt(uintptr(ns), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
+	f := os.NewFile(uintptr(fd), "netns")
 	defer f.Close()
 	socks, err := dns.Listen(f, dns.Address)
 	if err != nil {

@@ -7,10 +7,12 @@
 #
 #   bench/build.sh                    # 5 runs each
 #   RUNS=9 STACK_BIN=bin/stack bench/build.sh
+#   COLD=0 bench/build.sh             # only the cached builds (cold ones fetch apt lists)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 stack=${STACK_BIN:-$top/bin/stack}
 runs=${RUNS:-5}
+cold=${COLD:-1}
 base=${STACK_BENCH_BASE:-/var/cache/stack-test/demo-base.tar}
 [ "$(id -u)" = 0 ] || { echo "bench/build.sh: run as root" >&2; exit 1; }
 [ -f "$base" ] || { echo "bench/build.sh: $base is missing (examples/base-images/debian-rootfs.sh $base python3-flask,python3-redis,redis-server)" >&2; exit 1; }
@@ -36,7 +38,8 @@ sroot=$work/stack-root
 "$stack" --root "$sroot" image import "$base" demo-base:bookworm >/dev/null
 sbuild() { "$stack" --root "$sroot" image build -q -t web "$@" "$ctx"; }
 sbuild >/dev/null 2>&1
-stack_cold=$(times "$runs" sbuild --no-cache | median)
+stack_cold=-
+[ "$cold" = 0 ] || stack_cold=$(times "$runs" sbuild --no-cache | median)
 stack_cached=$(times "$runs" sbuild | median)
 
 docker_cold=- docker_cached=-
@@ -50,7 +53,7 @@ if command -v dockerd >/dev/null && [ -n "$cli" ]; then
   docker import "$base" demo-base:bookworm >/dev/null
   dbuild() { docker build -q --network=host -t web "$@" "$ctx"; }
   dbuild >/dev/null 2>&1
-  docker_cold=$(times "$runs" dbuild --no-cache | median)
+  [ "$cold" = 0 ] || docker_cold=$(times "$runs" dbuild --no-cache | median)
   docker_cached=$(times "$runs" dbuild | median)
 fi
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -49,6 +50,7 @@ func runImagePush(ctx context.Context, o *imagePushOptions) error {
 	if err != nil {
 		return err
 	}
+	options.BlobsumDir = blobsumDir(o.global)
 	store, err := image.Open(o.global.Root)
 	if err != nil {
 		return err
@@ -60,4 +62,10 @@ func runImagePush(ctx context.Context, o *imagePushOptions) error {
 	repository, _ := image.Familiar(pushed.Ref)
 	fmt.Fprintf(o.out, "%s@%s\n", repository, pushed.Digest)
 	return nil
+}
+
+// blobsumDir is where pushes remember the compressed digests of plain
+// layers, beside the image store.
+func blobsumDir(g *globalOptions) string {
+	return filepath.Join(g.Root, "registry", "blobsums")
 }

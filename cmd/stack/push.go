@@ -58,6 +58,7 @@ func runPush(ctx context.Context, o *pushOptions) error {
 	if err != nil {
 		return err
 	}
+	options.BlobsumDir = blobsumDir(o.global)
 	store, err := image.Open(o.global.Root)
 	if err != nil {
 		return err

@@ -23,13 +23,26 @@ var gzipped = map[types.MediaType]types.MediaType{
 	types.DockerUncompressedLayer: types.DockerLayer,
 }
 
+// compressor turns the plain layers of an image into gzip ones for a push.
+type compressor struct {
+	dir      string                     // where the compressed layers are kept during the push
+	sums     blobsums                   // compressed digests of earlier pushes
+	inTarget func(d v1.Descriptor) bool // whether the registry has this blob
+	p        *progress
+}
+
 // compressLayers returns img with its plain layers gzip compressed, the way
 // Docker pushes them: the store keeps the layers it builds and imports
 // uncompressed, registries and their clients expect them compressed. The
 // config bytes stay as they are, so the image keeps its ID; only the
-// manifest changes. The compressed layers live in files under dir.
-func compressLayers(ctx context.Context, img v1.Image, dir string, p *progress) (v1.Image, error) {
+// manifest changes. A layer whose earlier compression the registry already
+// holds is not compressed again.
+func (c *compressor) compressLayers(ctx context.Context, img v1.Image) (v1.Image, error) {
 	manifest, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	config, err := img.ConfigFile()
 	if err != nil {
 		return nil, err
 	}
@@ -48,10 +61,17 @@ func compressLayers(ctx context.Context, img v1.Image, dir string, p *progress) 
 			layers[desc.Digest] = layer
 			continue
 		}
+		diffID := config.RootFS.DiffIDs[i]
+		if known, ok := c.sums.get(diffID); ok && known.MediaType == target && c.inTarget(known) {
+			compressed[i] = &gzipLayer{digest: known.Digest, size: known.Size, mediaType: target}
+			continue
+		}
 		g.Go(func() error {
-			id := shortID(desc.Digest.String())
-			p.set(id, statusCompressing, desc.Size)
-			l, err := gzipToFile(ctx, layer, filepath.Join(dir, desc.Digest.Hex), target)
+			c.p.set(shortID(desc.Digest.String()), statusCompressing, desc.Size)
+			l, err := gzipToFile(ctx, layer, filepath.Join(c.dir, desc.Digest.Hex), target)
+			if err == nil {
+				c.sums.put(diffID, v1.Descriptor{MediaType: target, Digest: l.digest, Size: l.size})
+			}
 			compressed[i] = l
 			return err
 		})
@@ -143,7 +163,8 @@ func (c contextReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// gzipLayer is a compressed layer kept in a file for the push.
+// gzipLayer is a compressed layer kept in a file for the push, or only
+// described (no path) when the registry already has it.
 type gzipLayer struct {
 	path      string
 	digest    v1.Hash
@@ -154,7 +175,12 @@ type gzipLayer struct {
 func (l *gzipLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
 func (l *gzipLayer) Size() (int64, error)                { return l.size, nil }
 func (l *gzipLayer) MediaType() (types.MediaType, error) { return l.mediaType, nil }
-func (l *gzipLayer) Compressed() (io.ReadCloser, error)  { return os.Open(l.path) }
+func (l *gzipLayer) Compressed() (io.ReadCloser, error) {
+	if l.path == "" {
+		return nil, fmt.Errorf("layer %s was expected in the registry", l.digest)
+	}
+	return os.Open(l.path)
+}
 
 // compressedImage is an image from its raw manifest, raw config and layers.
 type compressedImage struct {

@@ -25,6 +25,10 @@ type Options struct {
 	Hosts *Hosts
 	// Platform picks the image of a multi-platform index; nil means this host's.
 	Platform *v1.Platform
+	// BlobsumDir is where a push remembers the compressed digests of the
+	// plain layers it sent, so that pushing them again needs no compression
+	// when the registry has them; empty remembers nothing.
+	BlobsumDir string
 	// Progress receives per-layer progress: bars when it is a terminal,
 	// a line per change otherwise; nil shows nothing.
 	Progress io.Writer

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/sync/errgroup"
 
@@ -49,7 +50,10 @@ func Push(ctx context.Context, store *image.Store, ref string, options Options) 
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	img, err := compressLayers(ctx, local, dir, p)
+	c := &compressor{dir: dir, sums: blobsums(options.BlobsumDir), p: p, inTarget: func(d v1.Descriptor) bool {
+		return blobExists(ctx, parsed.Context(), d, options)
+	}}
+	img, err := c.compressLayers(ctx, local)
 	if err != nil {
 		return nil, fmt.Errorf("push %s: compress layers: %w", t.ref, err)
 	}
@@ -125,6 +129,16 @@ func pushBlobs(ctx context.Context, pusher *remote.Pusher, repo name.Repository,
 	}
 	result.Uploaded, result.Existing = int(uploaded.Load()), int(existing.Load())
 	return nil
+}
+
+// blobExists asks the registry whether repo holds the blob d.
+func blobExists(ctx context.Context, repo name.Repository, d v1.Descriptor, options Options) bool {
+	l, err := remote.Layer(repo.Digest(d.Digest.String()), options.remote(ctx)...)
+	if err != nil {
+		return false
+	}
+	exists, err := partial.Exists(l)
+	return err == nil && exists
 }
 
 // mountSources finds, for each layer of the store's images, another

@@ -195,13 +195,31 @@ func TestPushCompressesPlainLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []struct{ uploaded, existing int }{{1, 0}, {0, 1}} {
-		got, err := Push(ctx, src, ref, anonymous)
+	options := anonymous
+	options.BlobsumDir = t.TempDir()
+	other := registrytest.Start(t).Addr + "/imported:v1"
+	if err := src.Tag(ref, other); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		ref                string
+		uploaded, existing int
+		compressed         bool
+	}{
+		{ref, 1, 0, true},
+		{ref, 0, 1, false},  // the registry has the blob an earlier push made
+		{other, 1, 0, true}, // another registry does not
+	} {
+		var out bytes.Buffer
+		got, err := Push(ctx, src, step.ref, withProgress(options, &out))
 		if err != nil {
-			t.Fatalf("push: %v", err)
+			t.Fatalf("push %s: %v", step.ref, err)
 		}
-		if got.Uploaded != want.uploaded || got.Existing != want.existing {
-			t.Errorf("push: uploaded %d, existing %d; want %d, %d", got.Uploaded, got.Existing, want.uploaded, want.existing)
+		if got.Uploaded != step.uploaded || got.Existing != step.existing {
+			t.Errorf("push %s: uploaded %d, existing %d; want %d, %d", step.ref, got.Uploaded, got.Existing, step.uploaded, step.existing)
+		}
+		if c := strings.Contains(out.String(), ": Compressing"); c != step.compressed {
+			t.Errorf("push %s: compressed %v, want %v:\n%s", step.ref, c, step.compressed, out.String())
 		}
 	}
 	pulled, err := Pull(ctx, newStore(t), ref, anonymous)

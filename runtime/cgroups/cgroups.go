@@ -18,7 +18,7 @@ import (
 const Root = "/sys/fs/cgroup"
 
 // v1Controllers are the v1 hierarchies a container joins.
-var v1Controllers = []string{"memory", "pids", "cpu", "cpuacct", "freezer"}
+var v1Controllers = []string{"memory", "pids", "cpu", "cpuacct"}
 
 // Limits are the resource limits; zero means unlimited.
 type Limits struct {

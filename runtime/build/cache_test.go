@@ -1,10 +1,13 @@
 package build
 
 import (
+	"context"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"os"
 	"path/filepath"
 	"reflect"
+	"stack/runtime/image"
 	"strings"
 	"testing"
 	"time"
@@ -79,4 +82,25 @@ CMD ["python", "app.py"]
 
 func (e *testEnv) mustImageByID(t testing.TB, id string) v1.Image {
 	return mustImage(t, e, id)
+}
+
+// TestCacheAfterPrune: entries whose images were pruned are dropped and the
+// build goes on from the step that needs them.
+func TestCacheAfterPrune(t *testing.T) {
+	e := newTestEnv(t)
+	dir := writeContext(t, map[string]string{"f": "1"})
+	e.mustBuild(dir, "FROM busybox\nENV A=1\nCOPY f /f\nENV B=2\n", Options{Tags: []string{"pruned"}})
+	if _, err := e.store.Prune(context.Background(), image.PruneOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res := e.mustBuild(dir, "FROM busybox\nENV A=1\nCOPY f /f\nENV B=3\n", Options{})
+	if got := tree(t, res.Image)["/f"].content; got != "1" {
+		t.Errorf("/f = %q, want 1", got)
+	}
+	if !strings.Contains(e.out.String(), "building again") {
+		t.Errorf("the stale entry went unnoticed:\n%s", e.out.String())
+	}
+	if res := e.mustBuild(dir, "FROM busybox\nENV A=1\nCOPY f /f\nENV B=3\n", Options{}); res.Cached != 3 {
+		t.Errorf("after the rebuild %d steps cached, want 3", res.Cached)
+	}
 }

@@ -73,7 +73,7 @@ func startDockerd(t *testing.T) *dockerd {
 		if err := exec.Command(cli, "-H", "unix://"+d.sock, "version").Run(); err == nil {
 			return d
 		}
-		if i == 120 {
+		if i == 240 { // a minute, on a loaded machine
 			out, _ := os.ReadFile(filepath.Join(dir, "log"))
 			t.Fatalf("dockerd did not start:\n%s", out)
 		}

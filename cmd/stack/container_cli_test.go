@@ -441,3 +441,23 @@ func TestContainerLogsFollow(t *testing.T) {
 		t.Errorf("bad --since: exit %d, %q", code, errOut)
 	}
 }
+
+func TestContainerRestartAlwaysStops(t *testing.T) {
+	e := newContainerTestEnv(t)
+	e.ok("container", "run", "-d", "--network", "none", "--name", "loop", "--restart", "always", "busybox", "sh", "-c", "exit 1")
+	e.eventually("two restarts", func() bool {
+		n, _ := e.state("loop")["restartCount"].(float64)
+		return n >= 2
+	})
+	// stop ends the restarts, whether it finds the container running or
+	// waiting out its backoff.
+	e.ok("container", "stop", "loop")
+	st := e.state("loop")
+	if st["status"] != "exited" || st["monitorPid"] != nil {
+		t.Errorf("after stop: %v", st)
+	}
+	// Exit 1 from the last run, or 143 if the stop caught a run.
+	if out := e.ok("container", "ls", "-a"); !strings.Contains(out, "Exited (1)") && !strings.Contains(out, "Exited (143)") {
+		t.Errorf("ls -a:\n%s", out)
+	}
+}

@@ -12,7 +12,7 @@
 # Prints one table of medians with the ratio peer/stack.
 #
 #   bench/run.sh                  # 5 runs per phase
-#   RUNS=3 PEERS=docker bench/run.sh
+#   RUNS=3 COLD_RUNS=1 PEERS=docker bench/run.sh
 #   WITH_PARTS=1 bench/run.sh     # and then bench/container.sh, image-import.sh, build.sh, registry.sh
 #
 # Stack keeps its state in a private --root/--run-root. Docker runs as a
@@ -24,6 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 stack_bin=${STACK_BIN:-$top/bin/stack}
 runs=${RUNS:-5}
+cold_runs=${COLD_RUNS:-$runs} # builds without cache, minutes each when RUN downloads
 peers=${PEERS:-docker podman}
 base_tar=${STACK_BENCH_BASE:-/var/cache/stack/demo-base.tar}
 work=$(mktemp -d /tmp/stack-bench.XXXXXX)
@@ -34,7 +35,8 @@ failures=$work/failures.log
 port=${BENCH_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')}
 rport=$((port + 1))
 export STACK_ROOT=$work/stack-root STACK_RUN_ROOT=$run_root
-started_dockerd= had_docker0=
+started_dockerd=
+docker_bridge=benchd$$
 trap cleanup EXIT
 
 log() { echo "bench: $*" >&2; }
@@ -98,7 +100,7 @@ lifecycle() {
   local cold=() cached=() up=() noop=() ps=() recreate=() down=()
   $build >/dev/null 2>>"$errors" # the base's layers unpacked once, outside the figures
   for i in $(seq 1 "$runs"); do
-    t=$(elapsed $build --no-cache) && cold+=("$t")
+    [ "$i" -le "$cold_runs" ] && t=$(elapsed $build --no-cache) && cold+=("$t")
     t=$(elapsed $build) && cached+=("$t")
     set_env_name "$dir" "World"
     t0=$(now_ns); $compose up -d >/dev/null 2>>"$errors" && t=$(wait_page "$t0") && up+=("$t")
@@ -225,24 +227,41 @@ cleanup() {
     docker rm -f bench-redis >/dev/null 2>&1
     kill "$started_dockerd" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$started_dockerd" 2>/dev/null || break; sleep 0.1; done
-    # dockerd leaves its bridge and its iptables chains and FORWARD DROP policy
-    [ -s "$work/iptables.before" ] && iptables-restore <"$work/iptables.before"
-    [ -z "$had_docker0" ] && ip link del docker0 2>/dev/null
+    ip link del "$docker_bridge" 2>/dev/null
+    restore_iptables
     docker_leftovers
   fi
   grep -o " $work[^ ]*\| $run_root[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
   rm -rf "$work" "$run_root"
 }
 
+# restore_iptables: dockerd leaves its chains and rules (and, where it turns
+# forwarding on itself, a FORWARD DROP policy); the tables go back to what
+# they were before it started
+restore_iptables() {
+  [ -e "$work/iptables.before" ] || return 0
+  if [ -s "$work/iptables.before" ]; then
+    iptables-restore <"$work/iptables.before"
+  else
+    local t
+    for t in filter nat; do iptables -t "$t" -F && iptables -t "$t" -X; done
+    iptables -P FORWARD ACCEPT
+  fi
+}
+
 # docker_leftovers: what the private dockerd left on the host, reported
 docker_leftovers() {
   local left
-  left=$(for p in dockerd containerd containerd-shim docker-proxy; do pgrep -a -x "$p"; done)
+  left=$(pgrep -af -- "$work" | grep -v "^$$ ")
   [ -n "$left" ] && log "left running after dockerd stopped: $left"
-  ip link show docker0 >/dev/null 2>&1 && log "docker0 is left on the host (ip link del docker0 removes it)"
+  ip link show "$docker_bridge" >/dev/null 2>&1 && log "the bridge $docker_bridge is left on the host"
+  iptables -S 2>/dev/null | grep -q DOCKER && log "iptables chains of dockerd are left"
   iptables -S FORWARD 2>/dev/null | grep -q '^-P FORWARD DROP' && log "iptables FORWARD policy is DROP (set by dockerd)"
 }
 
+# ensure_docker: a dockerd of its own (unless one runs), on a bridge of its
+# own: another dockerd started with --bridge=none deletes docker0 when it
+# starts, which cuts the network of the containers on it
 ensure_docker() {
   command -v docker >/dev/null && command -v dockerd >/dev/null || return 1
   if docker info >/dev/null 2>&1; then
@@ -251,8 +270,9 @@ ensure_docker() {
     return
   fi
   command -v iptables-save >/dev/null && iptables-save >"$work/iptables.before"
-  ip link show docker0 >/dev/null 2>&1 && had_docker0=yes
-  dockerd --data-root "$work/docker" --exec-root "$work/docker-exec" -p "$work/dockerd.pid" >"$work/dockerd.log" 2>&1 &
+  ip link add "$docker_bridge" type bridge && ip addr add 172.31.254.1/24 dev "$docker_bridge" &&
+    ip link set "$docker_bridge" up || return 1
+  dockerd --bridge "$docker_bridge" --data-root "$work/docker" --exec-root "$work/docker-exec" -p "$work/dockerd.pid" >"$work/dockerd.log" 2>&1 &
   started_dockerd=$!
   for _ in $(seq 1 300); do docker info >/dev/null 2>&1 && break; sleep 0.1; done
   docker info >/dev/null 2>&1 || { log "dockerd did not start: $(tail -3 "$work/dockerd.log")"; return 1; }

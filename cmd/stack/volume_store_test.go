@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"testing"
 	"time"
 )
@@ -44,8 +46,14 @@ func TestVolumeStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].Name != anon.Name || list[1].Name != "demo_data" {
-		t.Errorf("list = %v", list)
+	var names []string
+	for _, v := range list {
+		names = append(names, v.Name)
+	}
+	want := []string{anon.Name, "demo_data"}
+	sort.Strings(want)
+	if !slices.Equal(names, want) {
+		t.Errorf("list = %v, want %v (sorted)", names, want)
 	}
 	got, err := s.get("demo_data")
 	if err != nil || got.Labels["a"] != "b" {

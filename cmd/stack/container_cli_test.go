@@ -164,7 +164,7 @@ func TestContainerRunForeground(t *testing.T) {
 
 func TestContainerDetachedLifecycle(t *testing.T) {
 	e := newContainerTestEnv(t)
-	id := strings.TrimSpace(e.ok("container", "run", "-d", "--name", "web", "busybox", "sh", "-c", "echo started; echo warn >&2; exec sleep 1000"))
+	id := strings.TrimSpace(e.ok("container", "run", "-d", "--network", "none", "--name", "web", "busybox", "sh", "-c", "echo started; echo warn >&2; exec sleep 1000"))
 	if len(id) != 64 {
 		t.Fatalf("run -d printed %q, want an ID", id)
 	}

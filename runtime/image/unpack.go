@@ -37,6 +37,7 @@ type unpacker struct {
 	times []dirTime       // applied last: creating children changes a directory's mtime
 	buf   []byte
 	files *fileWriters
+	seen  map[string]bool // every path an entry has used
 }
 
 type dirTime struct {
@@ -44,11 +45,11 @@ type dirTime struct {
 	atime, mtime time.Time
 }
 
-// unpack extracts the layer tar r into root, converting whiteouts to the
-// overlayfs form: a 0/0 character device for ".wh.NAME" and the
-// trusted.overlay.opaque=y xattr for ".wh..wh..opq".
+// unpack extracts the layer tar r into root, an empty directory, converting
+// whiteouts to the overlayfs form: a 0/0 character device for ".wh.NAME" and
+// the trusted.overlay.opaque=y xattr for ".wh..wh..opq".
 func unpack(r io.Reader, root string) error {
-	u := &unpacker{root: root, dirs: map[string]bool{".": true}, buf: make([]byte, 1<<20), files: newFileWriters()}
+	u := &unpacker{root: root, dirs: map[string]bool{".": true}, buf: make([]byte, 1<<20), files: newFileWriters(), seen: map[string]bool{".": true}}
 	defer u.files.close()
 	tr := tar.NewReader(r)
 	for {
@@ -151,7 +152,11 @@ func (u *unpacker) ensureDir(rel string) error {
 	if err := u.files.settle(rel); err != nil {
 		return err
 	}
-	fi, err := os.Lstat(u.full(rel))
+	var fi fs.FileInfo
+	err := fs.ErrNotExist
+	if !u.fresh(rel) {
+		fi, err = os.Lstat(u.full(rel))
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.Mkdir(u.full(rel), 0o755); err != nil {
@@ -169,6 +174,9 @@ func (u *unpacker) ensureDir(rel string) error {
 }
 
 func (u *unpacker) mkdir(rel string) error {
+	if u.dirs[rel] {
+		return nil
+	}
 	fi, err := os.Lstat(u.full(rel))
 	if err == nil && fi.IsDir() {
 		u.dirs[rel] = true
@@ -184,10 +192,24 @@ func (u *unpacker) mkdir(rel string) error {
 	return nil
 }
 
+// fresh reports whether rel is new to this unpack, and notes it as used.
+// The root starts empty and everything in it is made here, so a path never
+// used before cannot exist: this spares an lstat for almost every entry.
+func (u *unpacker) fresh(rel string) bool {
+	if u.seen[rel] {
+		return false
+	}
+	u.seen[rel] = true
+	return true
+}
+
 // replace removes what rel holds, as a later tar entry replaces an earlier one.
 func (u *unpacker) replace(rel string) error {
 	if err := u.files.settle(rel); err != nil {
 		return err
+	}
+	if u.fresh(rel) {
+		return nil
 	}
 	full := u.full(rel)
 	fi, err := os.Lstat(full)

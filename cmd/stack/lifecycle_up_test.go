@@ -1,8 +1,11 @@
 package main
 
 import (
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestLifecycleUpAttached runs up in the foreground: the logs come
@@ -81,5 +84,36 @@ volumes:
 	_, errOut, code := e.stack("up", "-d")
 	if code == 0 || !strings.Contains(errOut, "declared as external, but could not be found") {
 		t.Errorf("up with a missing external volume: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestLifecycleUpInterrupted stops an attached up with Ctrl-C: the
+// containers stop gracefully and up returns.
+func TestLifecycleUpInterrupted(t *testing.T) {
+	e := newLcEnv(t, lcPair)
+	cmd := exec.Command(e.bin, "--root", e.root, "--run-root", e.run, "up", "--no-color")
+	cmd.Dir = e.dir
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, &out, "Container "+e.project+"-web-1  Started")
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("up did not return after Ctrl-C:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "Gracefully stopping") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	for name, c := range e.containers() {
+		if c.State != "exited" {
+			t.Errorf("%s after Ctrl-C: %s, want exited", name, c.State)
+		}
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"stack/planner"
@@ -36,9 +34,7 @@ func attach(ctx context.Context, s *projectSession, o *upOptions) error {
 		stopLogs()
 		<-logsDone
 	}
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
+	sigs := o.signals
 	w := &exitWatcher{store: s.host.containers, sel: sel, since: o.started, running: map[string]bool{}}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()

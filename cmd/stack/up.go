@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,6 +34,7 @@ type upOptions struct {
 	timestamps    bool
 	out, progress io.Writer
 	started       time.Time
+	signals       chan os.Signal
 }
 
 func newUpCommand(g *globalOptions) *cobra.Command {
@@ -75,6 +78,13 @@ func runUp(ctx context.Context, o *upOptions) error {
 	options.NoRename = !s.host.canRename()
 	if o.dryRun {
 		return dryRun(ctx, s, options, o.out)
+	}
+	if !o.detach && !o.wait && !options.NoStart {
+		// Catch Ctrl-C from here on, so that one pressed while the plan
+		// runs still stops the containers once they are up.
+		o.signals = make(chan os.Signal, 2)
+		signal.Notify(o.signals, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(o.signals)
 	}
 	plan, err := planner.Up(ctx, s.project, s.observer(), s.executor(o.progress), options,
 		planner.ApplyOptions{Progress: progressPrinter(o.progress)})

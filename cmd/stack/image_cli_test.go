@@ -6,45 +6,29 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
 
-var imageCLI struct {
-	once sync.Once
-	bin  string
-	tar  string
-	err  error
-	out  []byte
-}
-
-// imageCLISetup builds (or takes $STACK_BIN) the stack binary and a busybox
-// root-filesystem tarball, once for the package.
+// imageCLISetup returns the stack binary ($STACK_BIN, or one built into the
+// test's temporary directory) and a busybox root-filesystem tarball.
 func imageCLISetup(t *testing.T) (bin, busybox string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
-	imageCLI.once.Do(func() {
-		dir, err := os.MkdirTemp("", "stack-image-cli-")
-		if err != nil {
-			imageCLI.err = err
-			return
+	dir := t.TempDir()
+	bin = os.Getenv("STACK_BIN")
+	if bin == "" {
+		bin = filepath.Join(dir, "stack")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			t.Fatalf("build stack: %v\n%s", err, out)
 		}
-		imageCLI.bin = os.Getenv("STACK_BIN")
-		if imageCLI.bin == "" {
-			imageCLI.bin = filepath.Join(dir, "stack")
-			if imageCLI.out, imageCLI.err = exec.Command("go", "build", "-o", imageCLI.bin, ".").CombinedOutput(); imageCLI.err != nil {
-				return
-			}
-		}
-		imageCLI.tar = filepath.Join(dir, "busybox.tar")
-		imageCLI.out, imageCLI.err = exec.Command("../../examples/base-images/busybox-rootfs.sh", imageCLI.tar).CombinedOutput()
-	})
-	if imageCLI.err != nil {
-		t.Fatalf("image CLI setup: %v\n%s", imageCLI.err, imageCLI.out)
 	}
-	return imageCLI.bin, imageCLI.tar
+	busybox = filepath.Join(dir, "busybox.tar")
+	if out, err := exec.Command("../../examples/base-images/busybox-rootfs.sh", busybox).CombinedOutput(); err != nil {
+		t.Fatalf("busybox rootfs: %v\n%s", err, out)
+	}
+	return bin, busybox
 }
 
 type imageCLIRun struct {

@@ -37,7 +37,8 @@ func newImageInspectCommand(g *globalOptions) *cobra.Command {
 			return runImageInspect(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.format, "format", "json", "json, or a Go template applied to each image ({{.Config.Cmd}})")
+	shadowGlobalFlags(cmd.Flags(), "file")
+	cmd.Flags().StringVarP(&o.format, "format", "f", "json", "json, or a Go template applied to each image ({{.Config.Cmd}})")
 	return cmd
 }
 

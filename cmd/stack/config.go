@@ -98,7 +98,15 @@ func runConfig(ctx context.Context, options *configOptions) error {
 	if err := selectServices(project, options.Services); err != nil {
 		return err
 	}
-	out, err := configOutput(project, options)
+	var hashes map[string]string
+	if options.Hash != "" {
+		// The hash up writes on containers covers the image ID and the
+		// files a service reads, so it needs the host's image store.
+		if hashes, err = configHashes(ctx, g, project); err != nil {
+			return err
+		}
+	}
+	out, err := configOutput(project, options, hashes)
 	if err != nil {
 		return err
 	}
@@ -147,7 +155,7 @@ func selectServices(p *spec.Project, names []string) error {
 	return nil
 }
 
-func configOutput(p *spec.Project, options *configOptions) ([]byte, error) {
+func configOutput(p *spec.Project, options *configOptions, hashes map[string]string) ([]byte, error) {
 	switch {
 	case options.ListServices:
 		return lines(p.ServiceNames()), nil
@@ -160,7 +168,7 @@ func configOutput(p *spec.Project, options *configOptions) ([]byte, error) {
 	case options.ListImages:
 		return lines(projectImages(p)), nil
 	case options.Hash != "":
-		return hashLines(p, options.Hash)
+		return hashLines(p, options.Hash, hashes)
 	case options.Format == "json":
 		b, err := json.MarshalIndent(p, "", "  ")
 		return append(b, '\n'), err
@@ -213,20 +221,16 @@ func projectImages(p *spec.Project) []string {
 	return out
 }
 
-func hashLines(p *spec.Project, selector string) ([]byte, error) {
+func hashLines(p *spec.Project, selector string, hashes map[string]string) ([]byte, error) {
 	names := p.ServiceNames()
 	if selector != "*" {
 		names = strings.Split(selector, ",")
 	}
 	var buf bytes.Buffer
 	for _, name := range names {
-		s, ok := p.Services[name]
+		hash, ok := hashes[name]
 		if !ok {
 			return nil, fmt.Errorf("--hash: no such service: %q", name)
-		}
-		hash, err := spec.ServiceHash(s)
-		if err != nil {
-			return nil, err
 		}
 		fmt.Fprintf(&buf, "%s %s\n", name, hash)
 	}

@@ -15,6 +15,9 @@ var updateConfig = flag.Bool("update-config", false, "rewrite the golden files o
 func runConfigTest(t *testing.T, dir string, g *globalOptions, options configOptions) (string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
+	if g.Root == "" {
+		g.Root, g.RunRoot = t.TempDir(), t.TempDir()
+	}
 	options.global = g
 	options.Stdout, options.Stderr = &stdout, &stderr
 	options.WorkingDir = dir

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -48,7 +49,6 @@ func TestConfigOutputs(t *testing.T) {
 		{"networks.golden", configOptions{ListNetworks: true}, globalOptions{}},
 		{"profiles.golden", configOptions{ListProfiles: true}, globalOptions{}},
 		{"images.golden", configOptions{ListImages: true}, globalOptions{}},
-		{"hash.golden", configOptions{Hash: "*"}, globalOptions{}},
 		{"no-interpolate.yaml.golden", configOptions{NoInterpolate: true}, globalOptions{}},
 		{"select-web.yaml.golden", configOptions{Services: []string{"web"}}, globalOptions{Project: "other"}},
 	}
@@ -83,6 +83,11 @@ func TestConfigHashSelection(t *testing.T) {
 		t.Fatal(err)
 	}
 	all, _ := runConfigTest(t, dir, &globalOptions{}, configOptions{Hash: "*"})
+	// No golden file: web's bind mount makes its hash depend on where the
+	// checkout lives, as it should.
+	if !regexp.MustCompile(`^redis [0-9a-f]{64}\nweb [0-9a-f]{64}\n$`).MatchString(all) {
+		t.Errorf("--hash '*' = %q, want a \"SERVICE SHA256\" line per service in name order", all)
+	}
 	if !strings.HasPrefix(one, "redis ") || !strings.Contains(all, one) {
 		t.Errorf("--hash redis = %q, not a line of --hash '*' = %q", one, all)
 	}

@@ -47,14 +47,23 @@ func (r *Registry) Put(network string, ep Endpoint) error {
 		return err
 	}
 	dir := r.dir(network)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	data, err := json.Marshal(ep)
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, ep.ContainerID+".json"), data); err != nil {
+	// Remove deletes a network's directory with its last record, so a
+	// concurrent Remove may take the directory away between the two steps:
+	// make it again and retry.
+	for attempt := 0; ; attempt++ {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		err = writeFileAtomic(filepath.Join(dir, ep.ContainerID+".json"), data)
+		if err == nil || !errors.Is(err, fs.ErrNotExist) || attempt == 3 {
+			break
+		}
+	}
+	if err != nil {
 		return err
 	}
 	r.gen.bump(r.Dir)
@@ -72,6 +81,12 @@ func (r *Registry) Remove(network, containerID string) error {
 	}
 	if err == nil {
 		r.gen.bump(r.Dir)
+		// The last record takes its network's directory with it, so that
+		// nothing of a removed network stays in the run root. Both calls
+		// fail harmlessly while other records remain.
+		if os.Remove(r.dir(network)) == nil {
+			os.Remove(filepath.Join(r.Dir, network))
+		}
 	}
 	return err
 }

@@ -100,6 +100,10 @@ func (m *monitor) notify(e event) {
 }
 
 func (m *monitor) run() error {
+	// When no live monitor has a sealed copy of the binary to share, making
+	// one copies megabytes; started now, it overlaps with the setup below
+	// instead of delaying the launch, which waits for it under the same lock.
+	go sealedSelf(m.store.runRoot)
 	st := &m.c.State
 	st.MonitorPid = os.Getpid()
 	st.MonitorStart = processStart(st.MonitorPid)

@@ -90,6 +90,8 @@ type initProcess struct {
 	mainPid int
 	status  int
 	procs   map[int]int // pid → exec ID
+	filter  seccomp.Filter
+	lastCap int
 }
 
 func (in *initProcess) run() error {
@@ -169,7 +171,20 @@ func (in *initProcess) prepare() error {
 			return fmt.Errorf("setdomainname: %w", err)
 		}
 	}
-	return setRlimits(cfg.Process.Rlimits)
+	if err := setRlimits(cfg.Process.Rlimits); err != nil {
+		return err
+	}
+	// Worked out now, while the monitor wires the network, so that the
+	// start itself only has to install them.
+	if cfg.Seccomp {
+		filter, err := seccomp.Default(cfg.Caps)
+		if err != nil {
+			return err
+		}
+		in.filter = filter
+	}
+	in.lastCap = lastCap()
+	return nil
 }
 
 // confine applies the container's privileges to the init's thread, so
@@ -182,15 +197,11 @@ func (in *initProcess) confine() error {
 		}
 	}
 	if cfg.Seccomp {
-		filter, err := seccomp.Default(cfg.Caps)
-		if err != nil {
-			return err
-		}
-		if err := seccomp.Install(filter); err != nil {
+		if err := seccomp.Install(in.filter); err != nil {
 			return err
 		}
 	}
-	if err := limitCaps(cfg.Caps, lastCap()); err != nil {
+	if err := limitCaps(cfg.Caps, in.lastCap); err != nil {
 		return err
 	}
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)

@@ -68,6 +68,21 @@ func TestLifecycleUpPlanRecreateDown(t *testing.T) {
 		t.Errorf("logs web:\n%s", logs)
 	}
 
+	// A replacement that cannot be created (the imported image sets no
+	// command, so web without one fails at create) leaves the old web
+	// running under its name, and no half-made replacement behind.
+	noCommand := strings.Replace(strings.Replace(lcWebDB, "GREETING: hello", "GREETING: hola", 1),
+		`    command: ["sh", "-c", "echo web says $$GREETING; exec sleep 1000"]`+"\n", "", 1)
+	e.write(noCommand)
+	if _, errOut, code := e.stack("up", "-d"); code == 0 || !strings.Contains(errOut, "no command") {
+		t.Errorf("up with an uncreatable web: exit %d, stderr:\n%s", code, errOut)
+	}
+	third := e.containers()
+	if len(third) != 2 || third[web].ID != second[web].ID || third[web].State != "running" {
+		t.Errorf("after a failed recreate: %+v, want web %s still running and nothing else", third, second[web].ID)
+	}
+	e.write(strings.Replace(lcWebDB, "GREETING: hello", "GREETING: bonjour", 1))
+
 	e.must("down")
 	if got := e.containers(); len(got) != 0 {
 		t.Errorf("containers after down: %v", got)

@@ -21,7 +21,9 @@ func followLogs(ctx context.Context, store *container.Store, sel logSelection, p
 			return err
 		}
 		for _, c := range cs {
-			p.reserve(shortName(c))
+			if c.State.Status != container.StatusCreated {
+				p.reserve(shortName(c))
+			}
 		}
 		for _, c := range cs {
 			f.maybeFollow(ctx, c, first)
@@ -52,7 +54,9 @@ func (f *follower) maybeFollow(ctx context.Context, c *container.Container, firs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	last, read := f.seen[c.ID]
-	if f.active[c.ID] || (read && !c.Running()) {
+	// A container not started yet has no log to follow, and a replacement
+	// waits so under a temporary name: it is followed once it starts.
+	if f.active[c.ID] || (read && !c.Running()) || c.State.Status == container.StatusCreated {
 		return
 	}
 	opts := container.LogOptions{Tail: -1, Since: f.sel.since, Follow: true}

@@ -133,13 +133,13 @@ func configureInside(h *netlink.Handle, tmp string, att *Attachment, opts Attach
 	if err := h.LinkSetName(link, opts.Interface); err != nil {
 		return fmt.Errorf("rename container interface to %s: %w", opts.Interface, err)
 	}
-	if opts.MAC != "" {
-		mac, err := net.ParseMAC(opts.MAC)
-		if err != nil {
-			return fmt.Errorf("mac address %q: %w", opts.MAC, err)
-		}
+	mac, err := interfaceMAC(opts.MAC, att.Addrs)
+	if err != nil {
+		return err
+	}
+	if mac != nil {
 		if err := h.LinkSetHardwareAddr(link, mac); err != nil {
-			return fmt.Errorf("set mac address %s: %w", opts.MAC, err)
+			return fmt.Errorf("set mac address %s: %w", mac, err)
 		}
 	}
 	for _, p := range att.Addrs {
@@ -227,4 +227,27 @@ func LoopbackUp(target netns.NsHandle) error {
 		return err
 	}
 	return h.LinkSetUp(lo)
+}
+
+// interfaceMAC is the MAC address asked for or, without one, a locally
+// administered address derived from the first IPv4 address, as Docker does.
+// A container recreated with the same address then keeps its MAC, so the
+// neighbour entries of the host and of other containers stay right; with a
+// random MAC, traffic to the address goes to the old MAC until those entries
+// expire, which stalls published ports for many seconds.
+func interfaceMAC(asked string, addrs []netip.Prefix) (net.HardwareAddr, error) {
+	if asked != "" {
+		mac, err := net.ParseMAC(asked)
+		if err != nil {
+			return nil, fmt.Errorf("mac address %q: %w", asked, err)
+		}
+		return mac, nil
+	}
+	for _, p := range addrs {
+		if p.Addr().Is4() {
+			ip := p.Addr().As4()
+			return net.HardwareAddr{0x02, 0x42, ip[0], ip[1], ip[2], ip[3]}, nil
+		}
+	}
+	return nil, nil
 }

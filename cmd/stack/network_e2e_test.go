@@ -103,7 +103,9 @@ func TestNetworkEndToEnd(t *testing.T) {
 			t.Errorf("nslookup %s on the shared network:\n%s", name, out)
 		}
 	}
-	if out := s.must(t, "container", "run", "--rm", "--network", "e2enet", "busybox:e2e", "wget", "-qO-", "http://db:8080/"); out != "hello-from-db\n" {
+	// run -d returns once httpd has started, not once it listens: retry.
+	if out := s.must(t, "container", "run", "--rm", "--network", "e2enet", "busybox:e2e", "sh", "-c",
+		"for i in $(seq 100); do wget -qO- http://db:8080/ 2>/dev/null && exit 0; sleep 0.1; done; exit 1"); out != "hello-from-db\n" {
 		t.Errorf("web to db by name: %q", out)
 	}
 	if out, _ := s.run("container", "run", "--rm", "--network", "e2eother", "busybox:e2e", "nslookup", "db"); !strings.Contains(out, "NXDOMAIN") {
@@ -122,7 +124,8 @@ func TestNetworkEndToEnd(t *testing.T) {
 	port := freePort(t)
 	s.must(t, "container", "run", "-d", "--name", "pub", "-p", "127.0.0.1:"+port+":8080", "-p", port+":9090/udp", "busybox:e2e",
 		"sh", "-c", "echo published > /tmp/index.html; exec httpd -f -p 8080 -h /tmp")
-	if out, err := exec.Command("curl", "-sS", "--max-time", "5", "http://127.0.0.1:"+port+"/").CombinedOutput(); err != nil || string(out) != "published\n" {
+	if out, err := exec.Command("curl", "-sS", "--max-time", "5", "--retry", "50", "--retry-connrefused", "--retry-delay", "1",
+		"--retry-max-time", "20", "http://127.0.0.1:"+port+"/").CombinedOutput(); err != nil || string(out) != "published\n" {
 		t.Errorf("published port %s: %v %s", port, err, out)
 	}
 	before := s.must(t, "container", "ls", "-aq")

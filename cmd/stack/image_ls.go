@@ -24,6 +24,7 @@ type imageLsOptions struct {
 	quiet   bool
 	digests bool
 	noTrunc bool
+	all     bool
 	format  string
 	out     io.Writer
 }
@@ -47,7 +48,7 @@ func newImageLsCommand(g *globalOptions) *cobra.Command {
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "only image IDs")
 	f.BoolVar(&o.digests, "digests", false, "show digests")
 	f.BoolVar(&o.noTrunc, "no-trunc", false, "do not truncate output")
-	f.BoolP("all", "a", false, "show all images (every image is listed; kept for compatibility)")
+	f.BoolVarP(&o.all, "all", "a", false, "also show intermediate images (untagged build steps of other images)")
 	f.StringVar(&o.format, "format", "table", "output format: table or json")
 	return cmd
 }
@@ -75,6 +76,9 @@ func runImageLs(_ context.Context, o *imageLsOptions) error {
 	images, err := store.List()
 	if err != nil {
 		return err
+	}
+	if !o.all {
+		images = withoutIntermediates(images)
 	}
 	rows, err := imageRows(images, o.repo, o.noTrunc, time.Now())
 	if err != nil {
@@ -148,4 +152,52 @@ func printImageTable(out io.Writer, rows []imageRow, digests bool) error {
 		}
 	}
 	return w.Flush()
+}
+
+// withoutIntermediates leaves out the untagged images that are build steps
+// of another image, as `docker image ls` does without -a: their history and
+// layers begin the other image's. Untagged images that nothing builds on
+// (dangling ones) stay.
+func withoutIntermediates(images []*image.Image) []*image.Image {
+	var out []*image.Image
+	for _, img := range images {
+		if len(img.Refs) > 0 || !buildsOn(images, img) {
+			out = append(out, img)
+		}
+	}
+	return out
+}
+
+// buildsOn reports whether some other image extends parent.
+func buildsOn(images []*image.Image, parent *image.Image) bool {
+	if parent.Config == nil {
+		return false
+	}
+	for _, child := range images {
+		if child.ID == parent.ID || child.Config == nil || !extends(child, parent) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// extends reports whether child's history and layers start with parent's
+// and go further.
+func extends(child, parent *image.Image) bool {
+	ch, ph := child.Config.History, parent.Config.History
+	if len(ch) <= len(ph) || len(child.DiffIDs) < len(parent.DiffIDs) || len(ph) == 0 {
+		return false
+	}
+	for i := range ph {
+		if ch[i].CreatedBy != ph[i].CreatedBy || ch[i].EmptyLayer != ph[i].EmptyLayer {
+			return false
+		}
+	}
+	for i := range parent.DiffIDs {
+		if child.DiffIDs[i] != parent.DiffIDs[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -31,40 +31,9 @@ func imageSince(t, now time.Time) string {
 	if t.IsZero() {
 		return "N/A"
 	}
-	return imageDuration(now.Sub(t)) + " ago"
+	return humanDuration(now.Sub(t)) + " ago"
 }
 
-// imageDuration is Docker's units.HumanDuration.
-func imageDuration(d time.Duration) string {
-	switch s := int(d.Seconds()); {
-	case s < 1:
-		return "Less than a second"
-	case s == 1:
-		return "1 second"
-	case s < 60:
-		return fmt.Sprintf("%d seconds", s)
-	}
-	switch m := int(d.Minutes()); {
-	case m == 1:
-		return "About a minute"
-	case m < 60:
-		return fmt.Sprintf("%d minutes", m)
-	}
-	switch h := int(d.Round(time.Hour).Hours()); {
-	case h == 1:
-		return "About an hour"
-	case h < 48:
-		return fmt.Sprintf("%d hours", h)
-	case h < 24*7*2:
-		return fmt.Sprintf("%d days", h/24)
-	case h < 24*30*2:
-		return fmt.Sprintf("%d weeks", h/24/7)
-	case h < 24*365*2:
-		return fmt.Sprintf("%d months", h/24/30)
-	default:
-		return fmt.Sprintf("%d years", h/24/365)
-	}
-}
 
 // imageRepoDigests is what Docker shows as RepoDigests: each repository of
 // the image with its manifest digest.

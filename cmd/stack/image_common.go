@@ -34,7 +34,6 @@ func imageSince(t, now time.Time) string {
 	return humanDuration(now.Sub(t)) + " ago"
 }
 
-
 // imageRepoDigests is what Docker shows as RepoDigests: each repository of
 // the image with its manifest digest.
 func imageRepoDigests(img *image.Image) []string {

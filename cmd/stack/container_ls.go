@@ -62,8 +62,8 @@ type containerSummary struct {
 }
 
 func runContainerLs(_ context.Context, o *containerLsOptions) error {
-	if o.format != "table" && o.format != "json" {
-		return fmt.Errorf("--format %q: expected table or json", o.format)
+	if err := checkListFormat(o.format); err != nil {
+		return err
 	}
 	store, err := containerStore(o.global)
 	if err != nil {

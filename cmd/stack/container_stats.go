@@ -54,8 +54,8 @@ type containerStatsRow struct {
 }
 
 func runContainerStats(ctx context.Context, o *containerStatsOptions) error {
-	if o.format != "table" && o.format != "json" {
-		return fmt.Errorf("--format %q: expected table or json", o.format)
+	if err := checkListFormat(o.format); err != nil {
+		return err
 	}
 	store, err := containerStore(o.global)
 	if err != nil {

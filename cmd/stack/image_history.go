@@ -78,8 +78,8 @@ func historyRows(img *image.Image) []historyRow {
 }
 
 func runImageHistory(_ context.Context, o *imageHistoryOptions) error {
-	if o.format != "table" && o.format != "json" {
-		return fmt.Errorf("--format %q: expected table or json", o.format)
+	if err := checkListFormat(o.format); err != nil {
+		return err
 	}
 	store, err := openImageStore(o.global)
 	if err != nil {

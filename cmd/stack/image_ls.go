@@ -66,8 +66,8 @@ type imageRow struct {
 }
 
 func runImageLs(_ context.Context, o *imageLsOptions) error {
-	if o.format != "table" && o.format != "json" {
-		return fmt.Errorf("--format %q: expected table or json", o.format)
+	if err := checkListFormat(o.format); err != nil {
+		return err
 	}
 	store, err := openImageStore(o.global)
 	if err != nil {

@@ -50,8 +50,8 @@ type imageEntry struct {
 }
 
 func runImages(ctx context.Context, o *imagesOptions) error {
-	if o.format != "table" && o.format != "json" {
-		return fmt.Errorf("--format %q: expected table or json", o.format)
+	if err := checkListFormat(o.format); err != nil {
+		return err
 	}
 	s, err := openProject(ctx, o.global, false)
 	if err != nil {

@@ -92,8 +92,8 @@ func listProjects(g *globalOptions, names map[string]bool, all bool) ([]projectE
 }
 
 func runLs(_ context.Context, o *lsOptions) error {
-	if o.format != "table" && o.format != "json" {
-		return fmt.Errorf("--format %q: expected table or json", o.format)
+	if err := checkListFormat(o.format); err != nil {
+		return err
 	}
 	names := map[string]bool{}
 	for _, f := range o.filters {

@@ -53,8 +53,8 @@ func newPsCommand(g *globalOptions) *cobra.Command {
 }
 
 func runPs(ctx context.Context, o *psOptions) error {
-	if o.format != "table" && o.format != "json" {
-		return fmt.Errorf("--format %q: expected table or json", o.format)
+	if err := checkListFormat(o.format); err != nil {
+		return err
 	}
 	states, err := psStates(o.status, o.filters)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"sort"
 
@@ -119,4 +120,12 @@ func exitCode(err error) int {
 		return status.Code
 	}
 	return 1
+}
+
+// checkListFormat accepts the --format values every list command takes.
+func checkListFormat(format string) error {
+	if format != "table" && format != "json" {
+		return fmt.Errorf("--format %q: expected table or json", format)
+	}
+	return nil
 }

@@ -44,8 +44,8 @@ func newVolumeLsCommand(g *globalOptions) *cobra.Command {
 }
 
 func runVolumeLs(_ context.Context, o *volumeLsOptions) error {
-	if o.format != "table" && o.format != "json" {
-		return fmt.Errorf("--format %q: expected table or json", o.format)
+	if err := checkListFormat(o.format); err != nil {
+		return err
 	}
 	match, err := parseLabelFilters(o.filters)
 	if err != nil {

@@ -169,6 +169,11 @@ func mountDev(root string, cfg *initConfig) error {
 			return err
 		}
 	}
+	if cfg.Privileged {
+		if err := copyHostDevices("/dev", dev); err != nil {
+			return err
+		}
+	}
 	for _, m := range []struct{ dir, fstype, data string }{
 		{"pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5"},
 		{"shm", "tmpfs", "mode=1777,size=65536k"},
@@ -184,6 +189,56 @@ func mountDev(root string, cfg *initConfig) error {
 		}
 		if err := unix.Mount(m.fstype, path, m.fstype, flags, m.data); err != nil {
 			return fmt.Errorf("mount %s on /dev/%s: %w", m.fstype, m.dir, err)
+		}
+	}
+	return nil
+}
+
+// hostDevSkip are the parts of the host's /dev a privileged container does
+// not get: its own pts, shm and mqueue are mounted over them, and the
+// console is the container's own.
+var hostDevSkip = map[string]bool{"pts": true, "shm": true, "mqueue": true, "fd": true, "console": true}
+
+// copyHostDevices recreates every character and block device of the host's
+// /dev (still visible at from: the init has not pivoted yet) in the
+// container's /dev, as Docker does for --privileged. Nodes are made with
+// mknod rather than bind mounted: a host has hundreds of them and a mount
+// each would slow every start and swell the container's mount table; the
+// runtime sets no device cgroup rules, so a node is as good as a bind.
+// Names the container already has are kept.
+func copyHostDevices(from, to string) error {
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		return fmt.Errorf("privileged: read %s: %w", from, err)
+	}
+	for _, e := range entries {
+		if hostDevSkip[e.Name()] && from == "/dev" {
+			continue
+		}
+		src, dst := filepath.Join(from, e.Name()), filepath.Join(to, e.Name())
+		var st unix.Stat_t
+		if err := unix.Lstat(src, &st); err != nil {
+			continue // gone since the listing
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			if err := os.Mkdir(dst, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+				return fmt.Errorf("privileged: %w", err)
+			}
+			if err := copyHostDevices(src, dst); err != nil {
+				return err
+			}
+		case unix.S_IFCHR, unix.S_IFBLK:
+			err := unix.Mknod(dst, st.Mode, int(st.Rdev))
+			if errors.Is(err, unix.EEXIST) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("privileged: mknod %s: %w", dst, err)
+			}
+			// mknod applied the umask; the owner and mode are the host's.
+			unix.Chmod(dst, st.Mode&0o7777)
+			unix.Lchown(dst, int(st.Uid), int(st.Gid))
 		}
 	}
 	return nil

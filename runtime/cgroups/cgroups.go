@@ -17,8 +17,9 @@ import (
 // Root is where the hierarchies are mounted.
 const Root = "/sys/fs/cgroup"
 
-// v1Controllers are the v1 hierarchies a container joins.
-var v1Controllers = []string{"memory", "pids", "cpu", "cpuacct"}
+// v1Controllers are the v1 hierarchies a container joins; the freezer
+// serves pause and unpause.
+var v1Controllers = []string{"memory", "pids", "cpu", "cpuacct", "freezer"}
 
 // Limits are the resource limits; zero means unlimited.
 type Limits struct {
@@ -181,7 +182,8 @@ func (c *Cgroup) Pids() []int {
 }
 
 // Destroy kills what is left in the group and removes it; a group that is
-// already gone is not an error.
+// already gone is not an error. A frozen group is thawed after the first
+// SIGKILL: on the v1 freezer frozen tasks do not die until they run.
 func (c *Cgroup) Destroy() error {
 	var errs []error
 	for attempt := 0; attempt < 50; attempt++ {
@@ -191,6 +193,9 @@ func (c *Cgroup) Destroy() error {
 		}
 		for _, pid := range pids {
 			unix.Kill(pid, unix.SIGKILL)
+		}
+		if attempt == 0 {
+			c.Thaw()
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

@@ -67,6 +67,9 @@ func (m *monitor) handle(conn *net.UnixConn) {
 		if timeout < 0 {
 			timeout = m.c.stopTimeout()
 		}
+		// A paused container is stopped as Docker does: resumed, so that the
+		// stop signal and, after the timeout, SIGKILL take effect.
+		thaw(m.c.ID)
 		m.stop(sig, timeout)
 		answer(controlReply{})
 	case "kill":
@@ -89,6 +92,11 @@ func (m *monitor) handle(conn *net.UnixConn) {
 			return
 		}
 		unix.Kill(inst.pid, sig)
+		if stop, _ := m.stopSignal(""); sig == unix.SIGKILL || sig == stop {
+			// Delivered once the container runs again; other signals leave
+			// a paused container paused, as with Docker.
+			thaw(m.c.ID)
+		}
 		answer(controlReply{})
 	case "resize":
 		inst := m.current()
@@ -127,6 +135,10 @@ func (m *monitor) serveExec(conn *net.UnixConn, req controlRequest, fds []int) {
 		return
 	case req.Process == nil:
 		writePacket(conn, controlReply{Error: "exec: no process"})
+		return
+	case frozen(m.c.ID):
+		// The init that would spawn the process is frozen too.
+		writePacket(conn, controlReply{Error: (&stateError{m.c.Name, "is paused, unpause the container first", ErrPaused}).Error()})
 		return
 	}
 	p := *req.Process

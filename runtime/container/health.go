@@ -76,9 +76,17 @@ func (m *monitor) healthLoop(ctx context.Context, inst *instance) {
 		if inStart && time.Since(started) >= startPeriod {
 			inStart = false
 		}
+		// A paused container is not probed, as Docker stops its health
+		// monitor on pause; a probe the pause caught is not counted.
+		if frozen(m.c.ID) {
+			continue
+		}
 		probe := m.probe(ctx, inst, healthArgs(h.Test), durationOr(h.Timeout, 30*time.Second))
 		if ctx.Err() != nil {
 			return
+		}
+		if frozen(m.c.ID) {
+			continue
 		}
 		m.record(probe, inStart, max(h.Retries, 0))
 		if probe.ExitCode == 0 {

@@ -26,18 +26,21 @@ func (s Status) String() string { return string(s) }
 // State is the mutable part of a container, rewritten atomically by its
 // monitor (or by the command that finds the monitor dead).
 type State struct {
-	Status        Status       `json:"status"`
-	Pid           int          `json:"pid,omitempty"`          // the init, in the host's PID namespace
-	MonitorPid    int          `json:"monitorPid,omitempty"`   // with MonitorStart, identifies the monitor
-	MonitorStart  uint64       `json:"monitorStart,omitempty"` // start time in clock ticks since boot
-	StartedAt     time.Time    `json:"startedAt,omitzero"`
-	FinishedAt    time.Time    `json:"finishedAt,omitzero"`
-	ExitCode      int          `json:"exitCode"`
-	OOMKilled     bool         `json:"oomKilled,omitempty"`
-	RestartCount  int          `json:"restartCount,omitempty"`
-	StoppedByUser bool         `json:"stoppedByUser,omitempty"`
-	Error         string       `json:"error,omitempty"`
-	Health        *HealthState `json:"health,omitempty"`
+	Status        Status    `json:"status"`
+	Pid           int       `json:"pid,omitempty"`          // the init, in the host's PID namespace
+	MonitorPid    int       `json:"monitorPid,omitempty"`   // with MonitorStart, identifies the monitor
+	MonitorStart  uint64    `json:"monitorStart,omitempty"` // start time in clock ticks since boot
+	StartedAt     time.Time `json:"startedAt,omitzero"`
+	FinishedAt    time.Time `json:"finishedAt,omitzero"`
+	ExitCode      int       `json:"exitCode"`
+	OOMKilled     bool      `json:"oomKilled,omitempty"`
+	RestartCount  int       `json:"restartCount,omitempty"`
+	StoppedByUser bool      `json:"stoppedByUser,omitempty"`
+	Error         string    `json:"error,omitempty"`
+	// Paused is read from the container's cgroup each time the container
+	// is loaded; what is written here is never trusted.
+	Paused bool         `json:"paused"`
+	Health *HealthState `json:"health,omitempty"`
 }
 
 // HealthState is Docker's health record.
@@ -67,6 +70,15 @@ func (c *Container) ShortID() string { return c.ID[:12] }
 // Running reports whether the container has a live monitor that runs it.
 func (c *Container) Running() bool {
 	return c.State.Status == StatusRunning || c.State.Status == StatusRestarting
+}
+
+// StateName is the state listings show: the status, or "paused" for a
+// running container whose processes are frozen.
+func (c *Container) StateName() string {
+	if c.State.Paused && c.Running() {
+		return "paused"
+	}
+	return string(c.State.Status)
 }
 
 // writeJSON writes v to path atomically: readers see the old or the new

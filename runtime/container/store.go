@@ -182,6 +182,7 @@ func (s *Store) load(id string) (*Container, error) {
 	if c.State.MonitorPid > 0 && !c.State.monitorAlive() {
 		s.reapDead(c)
 	}
+	c.State.Paused = c.Running() && frozen(c.ID)
 	return c, nil
 }
 

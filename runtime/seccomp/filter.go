@@ -129,13 +129,20 @@ func assemble(prog []bpf.Instruction) (Filter, error) {
 
 // Install loads f into the calling process for every thread (TSYNC). The
 // caller needs CAP_SYS_ADMIN or no_new_privs.
-func Install(f Filter) error {
+func Install(f Filter) error { return install(f, unix.SECCOMP_FILTER_FLAG_TSYNC) }
+
+// InstallThread loads f into the calling thread only, for a runtime that
+// confines one locked thread and starts the container's process from it
+// while its other threads stay free.
+func InstallThread(f Filter) error { return install(f, 0) }
+
+func install(f Filter, flags uintptr) error {
 	if len(f) == 0 {
 		return errors.New("seccomp: empty filter")
 	}
 	prog := unix.SockFprog{Len: uint16(len(f)), Filter: &f[0]}
 	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
-		unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&prog)))
+		flags, uintptr(unsafe.Pointer(&prog)))
 	runtime.KeepAlive(f)
 	if errno != 0 {
 		return fmt.Errorf("seccomp: install filter: %w", errno)

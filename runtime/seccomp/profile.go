@@ -1,6 +1,6 @@
-// Package seccomp builds and installs the runtime's default system call
-// filter: an allow-list in the spirit of Docker's default profile, compiled
-// to classic BPF in pure Go.
+// Package seccomp builds and installs system call filters: the runtime's
+// default, an allow-list in the spirit of Docker's default profile, and
+// profiles in Docker's JSON format, compiled to classic BPF in pure Go.
 package seccomp
 
 // allowed are the system calls every container may make, whatever its

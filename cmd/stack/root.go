@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"runtime"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -44,6 +47,16 @@ var engineGroups = map[string]string{
 }
 
 func newRootCommand() *cobra.Command {
+	return newRootCommandFor(os.Args[1:])
+}
+
+// newRootCommandFor builds the command tree that args need. Building every
+// command defines hundreds of flags, a good part of the start-up time of
+// each short command (and of every container's monitor), so when args name
+// one registered command only that one is built; anything else (help,
+// completion, an alias, a typo) gets the whole tree, for cobra's own
+// messages and suggestions.
+func newRootCommandFor(args []string) *cobra.Command {
 	g := &globalOptions{}
 	root := &cobra.Command{
 		Use:           "stack",
@@ -52,15 +65,34 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	f := root.PersistentFlags()
-	f.StringArrayVarP(&g.Files, "file", "f", nil, "stack file (repeatable; later files merge over earlier ones; - reads stdin)")
+	f.VarP(newStringList(&g.Files), "file", "f", "stack file (repeatable; later files merge over earlier ones; - reads stdin)")
 	f.StringVarP(&g.Project, "project-name", "p", "", "project name")
 	f.StringVar(&g.ProjectDir, "project-directory", "", "project directory (default: the first stack file's directory)")
-	f.StringArrayVar(&g.EnvFiles, "env-file", nil, "environment file for interpolation (repeatable)")
-	f.StringArrayVar(&g.Profiles, "profile", nil, "enable a profile (repeatable)")
+	f.Var(newStringList(&g.EnvFiles), "env-file", "environment file for interpolation (repeatable)")
+	f.Var(newStringList(&g.Profiles), "profile", "enable a profile (repeatable)")
 	f.StringVar(&g.Root, "root", envOr("STACK_ROOT", "/var/lib/stack"), "directory of persistent state (images, containers, volumes)")
 	f.StringVar(&g.RunRoot, "run-root", envOr("STACK_RUN_ROOT", "/run/stack"), "directory of live state (pids, sockets)")
 	f.StringVar(&g.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 
+	if parent, cmd := buildNamed(g, commandPath(root, args)); cmd != nil {
+		if parent == "" {
+			root.AddCommand(cmd)
+		} else {
+			group := newGroupCommand(parent)
+			group.AddCommand(cmd)
+			root.AddCommand(group)
+		}
+		return root
+	}
+	addAllCommands(root, g)
+	return root
+}
+
+func newGroupCommand(name string) *cobra.Command {
+	return &cobra.Command{Use: name, Short: engineGroups[name]}
+}
+
+func addAllCommands(root *cobra.Command, g *globalOptions) {
 	groups := map[string]*cobra.Command{}
 	names := make([]string, 0, len(engineGroups))
 	for name := range engineGroups {
@@ -68,7 +100,7 @@ func newRootCommand() *cobra.Command {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		groups[name] = &cobra.Command{Use: name, Short: engineGroups[name]}
+		groups[name] = newGroupCommand(name)
 	}
 	for _, r := range registrations {
 		cmd := r.build(g)
@@ -87,7 +119,100 @@ func newRootCommand() *cobra.Command {
 			root.AddCommand(groups[name])
 		}
 	}
-	return root
+}
+
+// commandPath returns the command words at the front of args, the way cobra
+// finds them: the root's flags and their values are skipped, and at most two
+// words are taken (a group and its command). It returns nil when args start
+// with something it cannot read for sure.
+func commandPath(root *cobra.Command, args []string) []string {
+	var path []string
+	for i := 0; i < len(args) && len(path) < 2; i++ {
+		arg := args[i]
+		switch {
+		case arg == "--" || arg == "-" || arg == "":
+			return nil
+		case strings.HasPrefix(arg, "--"):
+			name, _, hasValue := strings.Cut(arg[2:], "=")
+			flag := root.PersistentFlags().Lookup(name)
+			if flag == nil {
+				return nil
+			}
+			if !hasValue && flag.NoOptDefVal == "" {
+				i++
+			}
+		case strings.HasPrefix(arg, "-"):
+			flag := root.PersistentFlags().ShorthandLookup(arg[1:2])
+			if flag == nil {
+				return nil
+			}
+			if len(arg) == 2 && flag.NoOptDefVal == "" {
+				i++
+			}
+		default:
+			path = append(path, arg)
+			if _, group := engineGroups[arg]; !group {
+				return path
+			}
+		}
+	}
+	return path
+}
+
+// buildNamed builds the one registered command that path names, and
+// returns it with its group; nil when path names no registered command by
+// its name.
+//
+// A registration is recognized by its constructor's name,
+// new<Group><Name>Command, before anything is built; the command built is
+// then checked against path, so a constructor named otherwise only costs
+// the whole tree.
+func buildNamed(g *globalOptions, path []string) (string, *cobra.Command) {
+	var parent, name string
+	switch len(path) {
+	case 1:
+		name = path[0]
+	case 2:
+		parent, name = path[0], path[1]
+	default:
+		return "", nil
+	}
+	if _, group := engineGroups[parent]; parent != "" && !group {
+		return "", nil
+	}
+	want := "new" + constructorWord(parent) + constructorWord(name) + "Command"
+	for _, r := range registrations {
+		if r.parent != parent || !strings.EqualFold(constructorName(r.build), want) {
+			continue
+		}
+		cmd := r.build(g)
+		if cmd.Name() != name {
+			return "", nil
+		}
+		return parent, cmd
+	}
+	return "", nil
+}
+
+// constructorWord is a command word as it appears in constructor names:
+// letters and digits only ("__monitor" is newMonitorCommand).
+func constructorWord(word string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return r
+		}
+		return -1
+	}, word)
+}
+
+// constructorName is the unqualified name of a command constructor.
+func constructorName(build func(*globalOptions) *cobra.Command) string {
+	fn := runtime.FuncForPC(reflect.ValueOf(build).Pointer())
+	if fn == nil {
+		return ""
+	}
+	full := fn.Name()
+	return full[strings.LastIndexByte(full, '.')+1:]
 }
 
 func envOr(key, fallback string) string {
@@ -128,4 +253,32 @@ func checkListFormat(format string) error {
 		return fmt.Errorf("--format %q: expected table or json", format)
 	}
 	return nil
+}
+
+// stringList is a repeatable string flag, like pflag's StringArray, without
+// its cost at definition: pflag formats every StringArray's default through
+// a CSV writer (a fresh 4 KiB buffer each), which each command start pays.
+type stringList struct {
+	values  *[]string
+	changed bool
+}
+
+func newStringList(values *[]string) *stringList { return &stringList{values: values} }
+
+func (l *stringList) Set(value string) error {
+	if !l.changed {
+		*l.values = nil
+		l.changed = true
+	}
+	*l.values = append(*l.values, value)
+	return nil
+}
+
+func (l *stringList) Type() string { return "stringArray" }
+
+func (l *stringList) String() string {
+	if len(*l.values) == 0 {
+		return ""
+	}
+	return "[" + strings.Join(*l.values, ",") + "]"
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// leaves returns the paths of the runnable commands under cmd.
+func leaves(cmd *cobra.Command) []string {
+	var out []string
+	for _, c := range cmd.Commands() {
+		if c.Name() == "help" || c.Name() == "completion" {
+			continue
+		}
+		if c.HasSubCommands() {
+			for _, sub := range leaves(c) {
+				out = append(out, c.Name()+" "+sub)
+			}
+			continue
+		}
+		out = append(out, c.Name())
+	}
+	return out
+}
+
+// TestEveryCommandBuildsAlone checks that each registered command is found
+// by its name without building the whole tree: that is what keeps the start
+// of every short command (and of every container's monitor) cheap.
+func TestEveryCommandBuildsAlone(t *testing.T) {
+	all := leaves(newRootCommandFor([]string{"help"}))
+	if len(all) != len(registrations) {
+		t.Fatalf("the whole tree has %d commands, want one per registration (%d)", len(all), len(registrations))
+	}
+	for _, path := range all {
+		root := newRootCommandFor(append(strings.Fields(path), "--help"))
+		got := leaves(root)
+		if !slices.Equal(got, []string{path}) {
+			t.Errorf("stack %s: built %d commands %v, want only that one (is its constructor named new<Group><Name>Command?)", path, len(got), got)
+		}
+	}
+}
+
+func TestCommandPath(t *testing.T) {
+	root := newRootCommandFor(nil)
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"up", "-d"}, []string{"up"}},
+		{[]string{"-f", "a.yaml", "-f", "b.yaml", "ps", "-a"}, []string{"ps"}},
+		{[]string{"-fa.yaml", "ps"}, []string{"ps"}},
+		{[]string{"--file=a.yaml", "-p", "demo", "logs", "web"}, []string{"logs"}},
+		{[]string{"--project-directory", "/x", "--root", "/r", "image", "ls"}, []string{"image", "ls"}},
+		{[]string{"image", "--run-root", "/r", "rm", "-f", "x"}, []string{"image", "rm"}},
+		{[]string{"network", "prune", "-f"}, []string{"network", "prune"}},
+		{[]string{"container"}, []string{"container"}},
+		{[]string{"help", "up"}, []string{"help"}},
+		{[]string{"--bogus", "ps"}, nil},
+		{[]string{"-z", "ps"}, nil},
+		{[]string{"--", "ps"}, nil},
+		{nil, nil},
+	}
+	for _, tt := range tests {
+		if got := commandPath(root, tt.args); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("commandPath(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestRootCommandFallsBack checks that args naming no command by its own
+// name (aliases, help, mistakes) still get cobra's whole tree.
+func TestRootCommandFallsBack(t *testing.T) {
+	for _, args := range [][]string{{"image", "list"}, {"container", "ps"}, {"help"}, {"upp"}, {"image"}, {}} {
+		root := newRootCommandFor(args)
+		if n := len(leaves(root)); n != len(registrations) {
+			t.Errorf("stack %s: built %d commands, want the whole tree (%d)", strings.Join(args, " "), n, len(registrations))
+		}
+	}
+	root := newRootCommandFor([]string{"image", "list"})
+	cmd, _, err := root.Find([]string{"image", "list"})
+	if err != nil || cmd.Name() != "ls" {
+		t.Errorf("stack image list: found %v (%v), want image ls", cmd.Name(), err)
+	}
+}
+
+func TestGlobalListFlags(t *testing.T) {
+	g := &globalOptions{}
+	flags := cobra.Command{}
+	flags.Flags().VarP(newStringList(&g.Files), "file", "f", "")
+	if err := flags.Flags().Parse([]string{"-f", "a.yaml", "--file=b.yaml", "-fc.yaml"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a.yaml", "b.yaml", "c.yaml"}; !slices.Equal(g.Files, want) {
+		t.Errorf("-f a.yaml --file=b.yaml -fc.yaml: got %q, want %q", g.Files, want)
+	}
+}

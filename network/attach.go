@@ -53,12 +53,9 @@ func (m *Manager) Attach(opts AttachOptions, target netns.NsHandle) (*Attachment
 	if err != nil {
 		return nil, err
 	}
-	if created, err := ensureBridgeCreated(n); err != nil {
+	br, err := m.bridgeReady(n)
+	if err != nil {
 		return nil, fmt.Errorf("network %q: %w", n.Name, err)
-	} else if created || !m.hasNetworkRules(n) {
-		if err := m.setUp(n); err != nil {
-			return nil, fmt.Errorf("network %q: %w", n.Name, err)
-		}
 	}
 	host := hostVethName(opts.ContainerID, n.ID)
 	n, err = m.st().update(opts.Network, func(n *Network) error {
@@ -72,76 +69,88 @@ func (m *Manager) Attach(opts AttachOptions, target netns.NsHandle) (*Attachment
 	if err != nil {
 		return nil, err
 	}
-	att, err := plumb(n, n.Endpoints[opts.ContainerID], opts, target)
+	att, err := plumb(n, br, n.Endpoints[opts.ContainerID], opts, target)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("network %q: %w", n.Name, err), m.Detach(opts.ContainerID, opts.Network))
 	}
 	return att, nil
 }
 
-func ensureBridgeCreated(n *Network) (bool, error) {
-	if _, err := netlink.LinkByName(n.Bridge); err == nil {
-		return false, nil
+// bridgeReady returns n's bridge, making it and its rules again where they
+// are missing (after a reboot, or a flush of the host's ruleset). A bridge
+// that exists costs one lookup and one dump of a chain.
+func (m *Manager) bridgeReady(n *Network) (netlink.Link, error) {
+	br, err := netlink.LinkByName(n.Bridge)
+	switch {
+	case err != nil:
+		if err := m.setUp(n); err != nil {
+			return nil, err
+		}
+		return netlink.LinkByName(n.Bridge)
+	case !m.hasNetworkRules(n):
+		return br, m.addNetworkRules(n)
 	}
-	return true, ensureBridge(n)
+	return br, nil
 }
 
-// plumb makes the veth pair, moves its peer into target and configures it
-// there.
-func plumb(n *Network, ep Endpoint, opts AttachOptions, target netns.NsHandle) (*Attachment, error) {
-	if err := deleteLink(ep.HostVeth); err != nil {
-		return nil, err
+// plumb makes the veth pair, its container end already in target under its
+// final name and MAC address, and configures that end.
+func plumb(n *Network, br netlink.Link, ep Endpoint, opts AttachOptions, target netns.NsHandle) (*Attachment, error) {
+	att := &Attachment{Network: n.Name, Interface: opts.Interface, HostVeth: ep.HostVeth, Internal: n.Internal}
+	for i, s := range n.Subnets {
+		att.Addrs = append(att.Addrs, netip.PrefixFrom(ep.Addrs[i], s.Prefix.Bits()))
+		att.Gateways = append(att.Gateways, s.Gateway)
 	}
-	br, err := netlink.LinkByName(n.Bridge)
+	mac, err := interfaceMAC(opts.MAC, att.Addrs)
 	if err != nil {
-		return nil, fmt.Errorf("bridge %s: %w", n.Bridge, err)
-	}
-	attrs := netlink.NewLinkAttrs()
-	attrs.Name = ep.HostVeth
-	attrs.MTU = n.MTU
-	attrs.MasterIndex = br.Attrs().Index
-	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: peerTempName(ep.HostVeth), PeerNamespace: netlink.NsFd(target)}
-	if err := netlink.LinkAdd(veth); err != nil {
-		return nil, fmt.Errorf("create veth %s: %w", ep.HostVeth, err)
-	}
-	if err := netlink.LinkSetUp(veth); err != nil {
-		return nil, fmt.Errorf("veth %s up: %w", ep.HostVeth, err)
+		return nil, err
 	}
 	h, err := netlink.NewHandleAt(target)
 	if err != nil {
 		return nil, fmt.Errorf("open container network namespace: %w", err)
 	}
 	defer h.Close()
-	att := &Attachment{Network: n.Name, Interface: opts.Interface, HostVeth: ep.HostVeth, Internal: n.Internal}
-	for i, s := range n.Subnets {
-		att.Addrs = append(att.Addrs, netip.PrefixFrom(ep.Addrs[i], s.Prefix.Bits()))
-		att.Gateways = append(att.Gateways, s.Gateway)
+	// A leftover of an earlier run of this container on this network
+	// (a crash, or a restart whose detach failed) holds the name.
+	if err := deleteLink(ep.HostVeth); err != nil {
+		return nil, err
 	}
-	if err := configureInside(h, peerTempName(ep.HostVeth), att, opts); err != nil {
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = ep.HostVeth
+	attrs.MTU = n.MTU
+	attrs.MasterIndex = br.Attrs().Index
+	attrs.Flags = net.FlagUp
+	// One request makes both ends: the host end up on the bridge, the
+	// container end in target with its name and MAC. Only when target
+	// already has a link of that name (connect of a second network with a
+	// stale interface) does the end come in under a temporary name.
+	peer := opts.Interface
+	if _, err := h.LinkByName(peer); err == nil {
+		peer = peerTempName(ep.HostVeth)
+	}
+	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: peer, PeerHardwareAddr: mac, PeerNamespace: netlink.NsFd(target)}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return nil, fmt.Errorf("create veth %s: %w", ep.HostVeth, err)
+	}
+	if err := configureInside(h, peer, att, opts); err != nil {
 		return nil, err
 	}
 	return att, nil
 }
 
-// configureInside names, addresses and raises the container's end and
-// installs the default routes.
-func configureInside(h *netlink.Handle, tmp string, att *Attachment, opts AttachOptions) error {
-	link, err := h.LinkByName(tmp)
+// configureInside names (where plumb could not), addresses and raises the
+// container's end and installs the default routes.
+func configureInside(h *netlink.Handle, name string, att *Attachment, opts AttachOptions) error {
+	link, err := h.LinkByName(name)
 	if err != nil {
 		return fmt.Errorf("container end of veth: %w", err)
 	}
-	if err := h.LinkSetName(link, opts.Interface); err != nil {
-		return fmt.Errorf("rename container interface to %s: %w", opts.Interface, err)
-	}
-	mac, err := interfaceMAC(opts.MAC, att.Addrs)
-	if err != nil {
-		return err
-	}
-	if mac != nil {
-		if err := h.LinkSetHardwareAddr(link, mac); err != nil {
-			return fmt.Errorf("set mac address %s: %w", mac, err)
+	if name != opts.Interface {
+		if err := h.LinkSetName(link, opts.Interface); err != nil {
+			return fmt.Errorf("rename container interface to %s: %w", opts.Interface, err)
 		}
 	}
+	att.MAC = link.Attrs().HardwareAddr.String()
 	for _, p := range att.Addrs {
 		addr := &netlink.Addr{IPNet: ipNet(p)}
 		if p.Addr().Is6() {
@@ -158,9 +167,6 @@ func configureInside(h *netlink.Handle, tmp string, att *Attachment, opts Attach
 		if err := h.LinkSetUp(lo); err != nil {
 			return fmt.Errorf("lo up: %w", err)
 		}
-	}
-	if link, err = h.LinkByName(opts.Interface); err == nil {
-		att.MAC = link.Attrs().HardwareAddr.String()
 	}
 	if !opts.DefaultRoute || att.Internal {
 		return nil

@@ -16,8 +16,9 @@ import (
 func bridgeName(id string) string { return "stk-" + id[:11] }
 
 // ensureBridge creates the bridge of n if it is missing (first create, or
-// after a reboot) and gives it its MTU, gateway addresses and the up state.
-func ensureBridge(n *Network) error {
+// after a reboot) and gives it its MTU, gateway addresses, the up state and
+// alias, which names its record for sweepBridges.
+func ensureBridge(n *Network, alias string) error {
 	link, err := netlink.LinkByName(n.Bridge)
 	if err != nil {
 		var notFound netlink.LinkNotFoundError
@@ -27,6 +28,7 @@ func ensureBridge(n *Network) error {
 		br := &netlink.Bridge{LinkAttrs: netlink.NewLinkAttrs()}
 		br.Name = n.Bridge
 		br.MTU = n.MTU
+		br.Alias = alias
 		if err := netlink.LinkAdd(br); err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("create bridge %s: %w", n.Bridge, err)
 		}
@@ -36,6 +38,11 @@ func ensureBridge(n *Network) error {
 	}
 	if _, ok := link.(*netlink.Bridge); !ok {
 		return fmt.Errorf("link %s exists and is a %s, not a bridge", n.Bridge, link.Type())
+	}
+	if alias != "" && link.Attrs().Alias != alias {
+		if err := netlink.LinkSetAlias(link, alias); err != nil {
+			return fmt.Errorf("bridge %s: set alias: %w", n.Bridge, err)
+		}
 	}
 	if link.Attrs().MTU != n.MTU {
 		if err := netlink.LinkSetMTU(link, n.MTU); err != nil {

@@ -77,12 +77,14 @@ func (m *Manager) Create(opts CreateOptions) (*Network, error) {
 	// host-wide lock, because other stack roots choose from the same
 	// pools.
 	err := withLock(hostLockPath(), func() error {
+		// What discarded roots left would hold subnets and rules.
+		m.sweep()
 		return m.st().locked(func() error {
 			var err error
 			if n, err = m.plan(opts); err != nil {
 				return err
 			}
-			if err := m.st().save(n); err != nil {
+			if err := m.st().create(n); err != nil {
 				return err
 			}
 			if err := m.setUp(n); err != nil {
@@ -218,7 +220,7 @@ func newID() string {
 
 // setUp makes the kernel side of n: the bridge, forwarding and NAT rules.
 func (m *Manager) setUp(n *Network) error {
-	if err := ensureBridge(n); err != nil {
+	if err := ensureBridge(n, m.bridgeAlias(n)); err != nil {
 		return err
 	}
 	if !n.Internal {
@@ -287,8 +289,10 @@ func (m *Manager) Remove(name string) error {
 }
 
 // Prune removes every network without endpoints whose labels include all
-// of match, and reports the names removed.
+// of match, and reports the names removed. It also sweeps what removed
+// stack roots left on the host.
 func (m *Manager) Prune(match map[string]string) ([]string, error) {
+	m.sweep()
 	nets, err := m.List()
 	if err != nil {
 		return nil, err

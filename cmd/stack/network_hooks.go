@@ -68,8 +68,8 @@ func (h *networkHooks) Attach(ctx context.Context, containerID string, cfg conta
 			Addrs: staticAddrs(a), MAC: a.MAC, DefaultRoute: i == 0,
 		}
 		att, err := h.networks.Attach(opts, ns)
-		// The default network goes with its last container; one that
-		// leaves while this one arrives can take it away under us.
+		// A concurrent `network rm bridge` can take the default network
+		// away between its lookup and the attach: make it again.
 		for try := 0; errors.Is(err, network.ErrNotFound) && a.Network == DefaultNetwork && try < 3; try++ {
 			if _, err = h.attachments(cfg); err == nil {
 				att, err = h.networks.Attach(opts, ns)
@@ -166,8 +166,8 @@ func prefixAddrs(list []netip.Prefix) []netip.Addr {
 }
 
 // DefaultNetwork is the network of a bridge-mode container that names
-// none, as Docker's "bridge"; it is created on first use and removed with
-// its last container.
+// none, as Docker's "bridge"; it is created on first use and stays until
+// `network rm` or `network prune`.
 const DefaultNetwork = "bridge"
 
 // attachments are the container's networks; a bridge-mode container
@@ -191,28 +191,27 @@ func (h *networkHooks) attachments(cfg container.NetworkConfig) ([]container.Att
 
 // Detach withdraws the DNS records first, so names vanish at once, then
 // the DNAT rules, veths and addresses. Every step tolerates what is gone.
+// The default network stays, as Docker's docker0 does: making and removing
+// its bridge for every container cost more than the container itself.
 func (h *networkHooks) Detach(_ context.Context, containerID string, cfg container.NetworkConfig) error {
 	h.mu.Lock()
 	h.closeResolverLocked(containerID)
 	h.mu.Unlock()
-	errs := []error{h.registry.RemoveAll(containerID), h.networks.Unpublish(containerID)}
+	errs := []error{h.registry.RemoveAll(containerID)}
+	// Only a container that publishes ports has DNAT rules; looking for
+	// them costs a dump of two chains.
+	if len(cfg.Ports) > 0 {
+		errs = append(errs, h.networks.Unpublish(containerID))
+	}
 	for _, a := range cfg.Attachments {
 		errs = append(errs, h.networks.Detach(containerID, a.Network))
 	}
-	errs = append(errs, h.networks.DetachAll(containerID))
 	if cfg.Mode == "bridge" && len(cfg.Attachments) == 0 {
-		h.removeDefaultNetwork()
+		errs = append(errs, h.networks.Detach(containerID, DefaultNetwork))
 	}
+	// Networks joined with `network connect` are not in cfg.
+	errs = append(errs, h.networks.DetachAll(containerID))
 	return errors.Join(errs...)
-}
-
-// removeDefaultNetwork removes the implicit default network once no
-// container uses it, so that it lives as long as its containers (and a
-// state directory that is thrown away leaves no bridge behind).
-func (h *networkHooks) removeDefaultNetwork() {
-	if err := h.networks.Remove(DefaultNetwork); err == nil {
-		os.RemoveAll(filepath.Join(h.registry.Dir, DefaultNetwork))
-	}
 }
 
 // Serve answers on the sockets Attach opened (or opens them now) until

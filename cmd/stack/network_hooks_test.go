@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -186,7 +185,7 @@ func TestNetworkHooks(t *testing.T) {
 	}
 }
 
-func TestDefaultNetworkFollowsContainers(t *testing.T) {
+func TestDefaultNetworkOutlivesContainers(t *testing.T) {
 	h := testHooks(t)
 	ctx := context.Background()
 	cfg := container.NetworkConfig{Mode: "bridge"}
@@ -201,22 +200,45 @@ func TestDefaultNetworkFollowsContainers(t *testing.T) {
 			t.Errorf("container %s: got %+v, want eth0 on %s", id, ifaces, DefaultNetwork)
 		}
 	}
-	if err := h.Detach(ctx, "a", cfg); err != nil {
+	first, err := h.networks.Inspect(DefaultNetwork)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.networks.Inspect(DefaultNetwork); err != nil {
-		t.Errorf("default network gone while b still uses it: %v", err)
-	}
-	n, _ := h.networks.Inspect(DefaultNetwork)
-	if err := h.Detach(ctx, "b", cfg); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.networks.Inspect(DefaultNetwork); !errors.Is(err, network.ErrNotFound) {
-		t.Errorf("default network after its last container: %v, want it removed", err)
-	}
-	if n != nil {
-		if _, err := net.InterfaceByName(n.Bridge); err == nil {
-			t.Errorf("bridge %s remains", n.Bridge)
+	for _, id := range []string{"a", "b"} {
+		if err := h.Detach(ctx, id, cfg); err != nil {
+			t.Fatal(err)
 		}
+	}
+	// Like docker0, the bridge and its rules stay for the next container.
+	n, err := h.networks.Inspect(DefaultNetwork)
+	if err != nil {
+		t.Fatalf("default network after its last container: %v, want it kept", err)
+	}
+	if len(n.Endpoints) != 0 {
+		t.Errorf("endpoints after every detach: %v", n.Endpoints)
+	}
+	if _, err := net.InterfaceByName(n.Bridge); err != nil {
+		t.Errorf("bridge %s after the last container: %v", n.Bridge, err)
+	}
+	if out, _ := exec.Command("nft", "list", "table", "inet", h.networks.Table).CombinedOutput(); !strings.Contains(string(out), n.Bridge) {
+		t.Errorf("rules of %s are gone:\n%s", n.Bridge, out)
+	}
+	c := startHookContainer(t, "sleep", "120")
+	ifaces, err := h.Attach(ctx, "c", cfg, c.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := h.networks.Inspect(DefaultNetwork)
+	if again.ID != first.ID || ifaces[0].Addrs[0].Addr() != first.Endpoints["a"].Addrs[0] && ifaces[0].Addrs[0].Addr() != first.Endpoints["b"].Addrs[0] {
+		t.Errorf("the next container got network %s address %s, want the same network %s reusing a freed address", again.ID[:12], ifaces[0].Addrs[0], first.ID[:12])
+	}
+	if err := h.Detach(ctx, "c", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.networks.Remove(DefaultNetwork); err != nil {
+		t.Fatalf("network rm of the default network: %v", err)
+	}
+	if _, err := net.InterfaceByName(n.Bridge); err == nil {
+		t.Errorf("bridge %s remains after network rm", n.Bridge)
 	}
 }

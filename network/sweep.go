@@ -1,0 +1,137 @@
+package network
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/nftables"
+	"github.com/vishvananda/netlink"
+)
+
+// Networks live as long as their records (the default network too, as
+// Docker's docker0), so a root that is thrown away with `rm -rf`, as tests
+// and benchmarks do, would leave its bridges, their subnets and their rules
+// on the host for good. Each bridge therefore carries in its alias the path
+// of its record, and sweep removes bridges whose record is gone and rules
+// whose bridge is gone. Both checks are free of races with other stack
+// processes because a record is written before its bridge and removed after
+// it, and a bridge is made before its rules and deleted after them.
+
+// aliasPrefix marks the alias of a bridge stack made.
+const aliasPrefix = "stack:"
+
+// maxAlias is the kernel's limit on an interface alias (IFALIASZ, with
+// its terminating zero).
+const maxAlias = 255
+
+// bridgeAlias names n's record; a path too long for an alias leaves the
+// bridge without one, and sweep never removes it.
+func (m *Manager) bridgeAlias(n *Network) string {
+	path, err := filepath.Abs(m.st().path(n.Name))
+	if err != nil || len(aliasPrefix)+len(path) > maxAlias {
+		return ""
+	}
+	return aliasPrefix + path
+}
+
+// sweep removes leftovers of discarded roots. It only logs what it cannot
+// remove: nothing of a live network depends on it.
+func (m *Manager) sweep() {
+	links, err := netlink.LinkList()
+	if err != nil {
+		return
+	}
+	for _, br := range staleBridges(links) {
+		if err := deleteLink(br); err != nil {
+			m.warn("remove bridge %s of a removed stack root: %v", br, err)
+		}
+	}
+	if err := m.sweepRules(); err != nil {
+		m.warn("remove rules of removed networks: %v", err)
+	}
+}
+
+// staleBridges are the bridges stack made whose record is gone (or names
+// another bridge) and that no container uses any more.
+func staleBridges(links []netlink.Link) []string {
+	ports := map[int]bool{}
+	for _, l := range links {
+		if l.Attrs().MasterIndex > 0 {
+			ports[l.Attrs().MasterIndex] = true
+		}
+	}
+	var out []string
+	for _, l := range links {
+		a := l.Attrs()
+		path, ok := strings.CutPrefix(a.Alias, aliasPrefix)
+		if _, isBridge := l.(*netlink.Bridge); !ok || !isBridge || !strings.HasPrefix(a.Name, "stk-") || ports[a.Index] {
+			continue
+		}
+		if recordNames(path, a.Name) {
+			continue
+		}
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+// recordNames reports whether the record at path still owns bridge; a
+// record that cannot be read for another reason than its absence is taken
+// to own it.
+func recordNames(path, bridge string) bool {
+	n, err := readRecord(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		return true
+	}
+	return n.Bridge == bridge
+}
+
+// sweepRules removes the network rules of m's table whose bridge no longer
+// exists. The bridge is looked up after the rules are listed: a rule seen
+// then was made after its bridge, so a missing bridge is one that was
+// removed, not one about to be made.
+func (m *Manager) sweepRules() error {
+	c, err := nftables.New()
+	if err != nil || !m.tableExists(c) {
+		return nil
+	}
+	ch := m.chains(m.table())
+	gone := map[string]bool{}
+	n := 0
+	for _, chain := range []*nftables.Chain{ch.postrouting, ch.forward, ch.guard} {
+		rules, err := c.GetRules(chain.Table, chain)
+		if err != nil {
+			continue
+		}
+		for _, r := range rules {
+			id, ok := bytes.CutPrefix(r.UserData, []byte("net:"))
+			if !ok || len(id) < 11 {
+				continue
+			}
+			br := bridgeName(string(id))
+			stale, seen := gone[br]
+			if !seen {
+				_, err := netlink.LinkByName(br)
+				var notFound netlink.LinkNotFoundError
+				stale = errors.As(err, &notFound)
+				gone[br] = stale
+			}
+			if stale {
+				if err := c.DelRule(r); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return c.Flush()
+}

@@ -1,0 +1,133 @@
+package network
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// A root thrown away with rm -rf leaves its bridges and rules; the next
+// create on the host (any root) sweeps them, while a live network of
+// another root keeps everything.
+func TestSweepDiscardedRoot(t *testing.T) {
+	live := testManager(t)
+	gone := NewManager(t.TempDir())
+	gone.Table, gone.Pools = live.Table, live.Pools
+	old, err := gone.Create(CreateOptions{Name: "old", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.70.0/24")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteLink(old.Bridge) })
+	kept, err := live.Create(CreateOptions{Name: "kept", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.71.0/24")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(gone.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.Create(CreateOptions{Name: "next", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.72.0/24")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if linkExists(old.Bridge) {
+		t.Errorf("bridge %s of the discarded root survived the next create", old.Bridge)
+	}
+	rules := nftList(t, live.Table)
+	if contains(rules, old.Bridge) || contains(rules, "10.251.70.0/24") {
+		t.Errorf("rules of the discarded root survived:\n%s", rules)
+	}
+	if !linkExists(kept.Bridge) || !contains(rules, kept.Bridge) || !contains(rules, "10.251.71.0/24") {
+		t.Errorf("the sweep took the live network %s:\n%s", kept.Bridge, rules)
+	}
+}
+
+// A bridge some container still uses stays, even when its record is gone.
+func TestSweepKeepsBridgeWithPorts(t *testing.T) {
+	m := testManager(t)
+	n, err := m.Create(CreateOptions{Name: "used", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.73.0/24")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, h := testNetns(t)
+	att, err := m.Attach(AttachOptions{ContainerID: "c", Network: "used", Interface: "eth0"}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteLink(att.HostVeth); deleteLink(n.Bridge) })
+	if err := os.Remove(filepath.Join(m.Dir, "used.json")); err != nil {
+		t.Fatal(err)
+	}
+	m.sweep()
+	if !linkExists(n.Bridge) || !linkExists(att.HostVeth) {
+		t.Errorf("the sweep removed bridge %s while container veth %s was on it", n.Bridge, att.HostVeth)
+	}
+	deleteLink(att.HostVeth)
+	m.sweep()
+	if linkExists(n.Bridge) {
+		t.Errorf("bridge %s without record and ports survived the sweep", n.Bridge)
+	}
+}
+
+// Rules whose bridge is gone go with the sweep; the network, whose record
+// lives, gets bridge and rules back on its next attach, as after a reboot.
+func TestSweepRulesOfMissingBridge(t *testing.T) {
+	m := testManager(t)
+	n, err := m.Create(CreateOptions{Name: "boot", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.74.0/24")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleteLink(n.Bridge)
+	m.sweep()
+	if contains(nftList(t, m.Table), n.Bridge) {
+		t.Errorf("rules of the missing bridge %s survived the sweep", n.Bridge)
+	}
+	_, h := testNetns(t)
+	if _, err := m.Attach(AttachOptions{ContainerID: "c", Network: "boot", Interface: "eth0"}, h); err != nil {
+		t.Fatal(err)
+	}
+	if !linkExists(n.Bridge) || !contains(nftList(t, m.Table), "10.251.74.0/24") {
+		t.Errorf("attach did not bring back bridge %s and its masquerade", n.Bridge)
+	}
+	if err := m.Detach("c", "boot"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Endpoint changes are not synced; a record torn by a power loss falls
+// back on the copy made at create, without endpoints, since every
+// container died with the host.
+func TestTornRecordFallsBackOnCreated(t *testing.T) {
+	s := &store{dir: t.TempDir()}
+	n := &Network{Name: "net", ID: "0123456789abcdef", Bridge: "stk-0123456789a", MTU: 1500,
+		Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.1.2.0/24"), Gateway: netip.MustParseAddr("10.1.2.1")}}, Endpoints: map[string]Endpoint{}}
+	if err := s.create(n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.update("net", func(n *Network) error {
+		n.Endpoints["c"] = Endpoint{ContainerID: "c", Addrs: []netip.Addr{netip.MustParseAddr("10.1.2.2")}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, torn := range []string{"", `{"name": "net", "id": "01`} {
+		if err := os.WriteFile(s.path("net"), []byte(torn), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.load("net")
+		if err != nil {
+			t.Fatalf("load of torn record %q: %v", torn, err)
+		}
+		if got.ID != n.ID || got.Subnets[0] != n.Subnets[0] || len(got.Endpoints) != 0 {
+			t.Errorf("torn record %q: got %+v, want the created network without endpoints", torn, got)
+		}
+	}
+	if nets, err := s.list(); err != nil || len(nets) != 1 {
+		t.Errorf("list: got %d networks, %v; want the one network", len(nets), err)
+	}
+	if err := s.remove("net"); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(s.dir); len(entries) != 1 || entries[0].Name() != ".lock" {
+		t.Errorf("remove left %v, want only .lock", entries)
+	}
+}

@@ -86,8 +86,8 @@ func runContainerLs(_ context.Context, o *containerLsOptions) error {
 		}
 		row := containerSummary{
 			ID: id, Image: c.Image, Command: commandColumn(c.Process.Args, !o.noTrunc),
-			CreatedAt: humanDuration(now.Sub(c.Created)) + " ago", State: string(c.State.Status),
-			Status: containerStatus(c, now), Ports: portsColumn(c.Network.Ports), Names: c.Name,
+			CreatedAt: humanDuration(now.Sub(c.Created)) + " ago", State: c.StateName(),
+			Status: listStatus(c, now), Ports: portsColumn(c.Network.Ports), Names: c.Name,
 			ExitCode: c.State.ExitCode,
 		}
 		if c.State.Health != nil {
@@ -116,6 +116,15 @@ func runContainerLs(_ context.Context, o *containerLsOptions) error {
 		return w.Flush()
 	}
 	return nil
+}
+
+// listStatus is the STATUS column: Docker shows a paused container as
+// "Up 5 seconds (Paused)", in place of its health.
+func listStatus(c *container.Container, now time.Time) string {
+	if c.State.Paused && c.Running() {
+		return "Up " + humanDuration(now.Sub(c.State.StartedAt)) + " (Paused)"
+	}
+	return containerStatus(c, now)
 }
 
 // portsColumn renders published ports the docker way: 0.0.0.0:8080->80/tcp.

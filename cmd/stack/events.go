@@ -31,7 +31,7 @@ func newEventsCommand(g *globalOptions) *cobra.Command {
 	o := &eventsOptions{global: g}
 	cmd := &cobra.Command{
 		Use:   "events [OPTIONS] [SERVICE...]",
-		Short: "Stream the project's container events: create, start, die, health_status, destroy",
+		Short: "Stream the project's container events: create, start, pause, unpause, die, health_status, destroy",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.services, o.out = args, cmd.OutOrStdout()
 			return runEvents(cmd.Context(), o)
@@ -109,6 +109,9 @@ func containerChanges(old container.Container, known bool, now *container.Contai
 	}
 	if !now.Running() && known && (old.Running() || old.State.FinishedAt != now.State.FinishedAt) && !now.State.FinishedAt.IsZero() {
 		out = append(out, "die")
+	}
+	if known && now.Running() && old.Running() && old.State.Paused != now.State.Paused {
+		out = append(out, map[bool]string{true: "pause", false: "unpause"}[now.State.Paused])
 	}
 	if h := now.State.Health; h != nil && (old.State.Health == nil || old.State.Health.Status != h.Status) && h.Status != "starting" {
 		out = append(out, "health_status: "+h.Status)

@@ -74,7 +74,7 @@ func runPs(ctx context.Context, o *psOptions) error {
 	}
 	var cs []*container.Container
 	for _, c := range all {
-		state := string(c.State.Status)
+		state := c.StateName()
 		if (len(states) > 0 && states[state]) || (len(states) == 0 && (o.all || c.Running())) {
 			cs = append(cs, c)
 		}
@@ -131,7 +131,7 @@ func psTable(out io.Writer, cs []*container.Container) error {
 	fmt.Fprintln(w, "NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS")
 	for _, c := range cs {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s ago\t%s\t%s\n", c.Name, c.Image, commandColumn(c.Process.Args, true),
-			c.Labels[planner.LabelService], humanDuration(now.Sub(c.Created)), containerStatus(c, now), portsColumn(c.Network.Ports))
+			c.Labels[planner.LabelService], humanDuration(now.Sub(c.Created)), listStatus(c, now), portsColumn(c.Network.Ports))
 	}
 	return w.Flush()
 }
@@ -164,7 +164,7 @@ func psJSON(c *container.Container) psRow {
 	e := psRow{
 		ID: c.ID, Name: c.Name, Image: c.Image, Command: strings.Join(c.Process.Args, " "),
 		Project: c.Labels[planner.LabelProject], Service: c.Labels[planner.LabelService],
-		Created: c.Created.Unix(), State: string(c.State.Status), Status: containerStatus(c, time.Now()),
+		Created: c.Created.Unix(), State: c.StateName(), Status: listStatus(c, time.Now()),
 		ExitCode: c.State.ExitCode, Publishers: []psPublisher{},
 	}
 	if c.State.Health != nil {

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	register("container", newContainerPauseCommand)
+}
+
+type containerPauseOptions struct {
+	global *globalOptions
+	refs   []string
+	out    io.Writer
+}
+
+func newContainerPauseCommand(g *globalOptions) *cobra.Command {
+	o := &containerPauseOptions{global: g}
+	return &cobra.Command{
+		Use:   "pause CONTAINER [CONTAINER...]",
+		Short: "Pause all processes within containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.refs, o.out = args, cmd.OutOrStdout()
+			return runContainerPause(cmd.Context(), o)
+		},
+	}
+}
+
+func runContainerPause(_ context.Context, o *containerPauseOptions) error {
+	store, err := containerStore(o.global)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ref := range o.refs {
+		if err := store.Pause(ref); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintln(o.out, ref)
+	}
+	return errors.Join(errs...)
+}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // RunAttached runs cfg in the foreground of the calling process, without a
@@ -85,7 +87,7 @@ func RunAttached(ctx context.Context, cfg *Config, stdin io.Reader, stdout, stde
 		copies.Wait()
 		return -1, fmt.Errorf("run: %w", err)
 	}
-	stop := context.AfterFunc(ctx, func() { inst.proc.Signal(os.Kill) })
+	stop := context.AfterFunc(ctx, func() { inst.sendSignal(unix.SIGKILL) })
 	defer stop()
 	code := inst.wait()
 	inst.release()

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -47,6 +48,18 @@ func IsInit() bool { return len(os.Args) > 0 && os.Args[0] == initArg0 }
 // InitMain runs the container's init and never returns. cmd/stack calls it
 // from main when IsInit reports true, before any flag parsing.
 func InitMain() {
+	// os/signal enables each signal with a round trip to a runtime thread of
+	// its own, some 65 thread switches for all signals. Begun now, they
+	// overlap the wait for the monitor and the building of the container's
+	// file system instead of delaying the main process's start. A signal
+	// that arrives before the main process runs waits in the channel and is
+	// forwarded to it.
+	signals := make(chan os.Signal, 64)
+	notified := make(chan struct{})
+	go func() {
+		signal.Notify(signals)
+		close(notified)
+	}()
 	// Capabilities, no_new_privs and namespaces joined later are per thread:
 	// everything is done, and every process is started, from this one.
 	runtime.LockOSThread()
@@ -54,7 +67,7 @@ func InitMain() {
 	// Non-dumpable: processes in the container cannot ptrace the init or open
 	// its /proc/1/fd, /proc/1/exe and /proc/1/mem.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
-	in := &initProcess{sock: initSocketFd, procs: map[int]int{}}
+	in := &initProcess{sock: initSocketFd, procs: map[int]int{}, signals: signals, notified: notified}
 	err := in.run()
 	if err != nil {
 		sendMessage(in.sock, message{Type: msgError, Error: err.Error()})
@@ -92,6 +105,9 @@ type initProcess struct {
 	procs   map[int]int // pid → exec ID
 	filter  seccomp.Filter
 	lastCap int
+
+	signals  chan os.Signal
+	notified <-chan struct{} // closed once signals receives every signal
 }
 
 func (in *initProcess) run() error {
@@ -121,15 +137,15 @@ func (in *initProcess) run() error {
 	if in.cfg.NoInit {
 		return in.execMain()
 	}
-	signals := make(chan os.Signal, 32)
-	signal.Notify(signals)
+	<-in.notified
 	pid, master, err := in.spawn(in.cfg.Process, [3]int{0, 1, 2})
 	if err != nil {
 		return err
 	}
 	in.mainPid = pid
 	in.reply(message{Type: msgStarted, Pid: pid}, master)
-	return in.loop(signals)
+	time.AfterFunc(trimDelay, trimMemory)
+	return in.loop(in.signals)
 }
 
 // prepare builds the container's world while still fully privileged.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -17,8 +18,9 @@ import (
 
 // instance is one run of a container's init, seen from the monitor.
 type instance struct {
-	proc    *os.Process
 	pid     int // the init's pid in the host namespace
+	pidMu   sync.Mutex
+	pidfd   int // signals go through it, never to a recycled pid; -1 once reaped
 	sock    int
 	master  *os.File // the main process's terminal, if any
 	cgroup  *cgroups.Cgroup
@@ -64,7 +66,7 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 	}
 	child := os.NewFile(uintptr(pair[1]), "init-socket")
 	defer child.Close()
-	inst = &instance{sock: pair[0], waiters: map[int]chan reply{}, nextID: 1, done: make(chan struct{}), exitCh: make(chan struct{})}
+	inst = &instance{pidfd: -1, sock: pair[0], waiters: map[int]chan reply{}, nextID: 1, done: make(chan struct{}), exitCh: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			inst.kill()
@@ -99,27 +101,34 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 			sys.UseCgroupFD, sys.CgroupFD = true, fd
 		}
 	}
+	files := []uintptr{spec.Stdio[0].Fd(), spec.Stdio[1].Fd(), spec.Stdio[2].Fd(), child.Fd()}
+	if spec.JoinNetns != nil {
+		files = append(files, spec.JoinNetns.Fd()) // fd 4 in the init
+	}
+	// syscall.ForkExec rather than os.StartProcess: the latter first forks
+	// a throwaway child once per process to probe for pidfd support, a
+	// millisecond here; the pidfd comes from the clone itself.
+	pidfd := -1
+	sys.PidFD = &pidfd
+	pid, err := syscall.ForkExec("/proc/self/fd/"+strconv.Itoa(int(bin.Fd())), []string{initArg0},
+		&syscall.ProcAttr{Env: initEnv, Files: files, Sys: sys})
+	runtime.KeepAlive(spec.Stdio)
+	runtime.KeepAlive(spec.JoinNetns)
+	if err != nil {
+		return inst, fmt.Errorf("start init: %w", err)
+	}
+	inst.pid, inst.pidfd = pid, pidfd
+	// The init's runtime starts up meanwhile: what it needs from the host
+	// is done now, in parallel.
+	if inst.cgroup != nil && inst.cgroup.Dir() == "" {
+		if err := inst.cgroup.Add(inst.pid); err != nil {
+			return inst, err
+		}
+	}
 	if spec.EtcDir != "" {
 		// The init binds these before networking is wired; wire rewrites
 		// them in place with the addresses.
 		if err := writeEtcFiles(spec.EtcDir, cfg, nil, spec.Hooks.DNS != nil && mode != "host" && mode != "none"); err != nil {
-			return inst, err
-		}
-	}
-	files := []*os.File{spec.Stdio[0], spec.Stdio[1], spec.Stdio[2], child}
-	if spec.JoinNetns != nil {
-		files = append(files, spec.JoinNetns) // fd 4 in the init
-	}
-	// One P keeps the init's threads, which count against the pids limit,
-	// and its memory few.
-	proc, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(int(bin.Fd())), []string{initArg0},
-		&os.ProcAttr{Env: []string{"GOMAXPROCS=1"}, Files: files, Sys: sys})
-	if err != nil {
-		return inst, fmt.Errorf("start init: %w", err)
-	}
-	inst.proc, inst.pid = proc, proc.Pid
-	if inst.cgroup != nil && inst.cgroup.Dir() == "" {
-		if err := inst.cgroup.Add(inst.pid); err != nil {
 			return inst, err
 		}
 	}
@@ -275,12 +284,25 @@ type reply struct {
 	fds []int
 }
 
+// initEnv is the init's whole environment. One P keeps the init's
+// threads, which count against the pids limit, and its memory few; without
+// asynchronous preemption the runtime sends itself no SIGURG, which the
+// init would otherwise take for a signal to forward.
+var initEnv = []string{"GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1"}
+
 // kill ends the container and releases what the monitor holds for it.
 func (inst *instance) kill() {
-	if inst.proc != nil {
-		inst.proc.Signal(unix.SIGKILL)
-	}
+	inst.sendSignal(unix.SIGKILL)
 	inst.release()
+}
+
+// sendSignal signals the init, unless it has been reaped.
+func (inst *instance) sendSignal(sig unix.Signal) {
+	inst.pidMu.Lock()
+	defer inst.pidMu.Unlock()
+	if inst.pidfd >= 0 {
+		unix.PidfdSendSignal(inst.pidfd, sig, nil, 0)
+	}
 }
 
 // release closes the monitor's side after the init has exited.
@@ -311,16 +333,27 @@ func (inst *instance) release() {
 // wait waits for the init and returns the container's exit code.
 func (inst *instance) wait() int {
 	defer close(inst.exitCh)
-	st, err := inst.proc.Wait()
+	// Only the monitor can reap its child, so the pid stays its own until
+	// then; the pidfd is closed under the lock sendSignal takes.
+	var ws unix.WaitStatus
+	var err error
+	for {
+		_, err = unix.Wait4(inst.pid, &ws, 0, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	inst.pidMu.Lock()
+	if inst.pidfd >= 0 {
+		unix.Close(inst.pidfd)
+		inst.pidfd = -1
+	}
+	inst.pidMu.Unlock()
 	if err != nil {
 		inst.code = 255
 		return inst.code
 	}
-	ws := st.Sys().(syscall.WaitStatus)
-	inst.code = ws.ExitStatus()
-	if ws.Signaled() {
-		inst.code = 128 + int(ws.Signal())
-	}
+	inst.code = exitStatusOf(ws)
 	return inst.code
 }
 

@@ -73,10 +73,10 @@ func (h *host) observe(_ context.Context, project *spec.Project) (*planner.Obser
 		s := project.Services[name]
 		ref := planner.ImageRef(project, s)
 		if _, seen := o.Images[ref]; !seen {
-			img, err := h.images.Get(ref)
+			id, err := h.images.ID(ref)
 			switch {
 			case err == nil:
-				o.Images[ref] = img.ID.String()
+				o.Images[ref] = id.String()
 			case !errors.Is(err, image.ErrNotFound):
 				return nil, err
 			}

@@ -128,11 +128,86 @@ func (s *Store) loadImage(d v1.Descriptor) (*Image, error) {
 // "app@sha256:…"), by ID ("sha256:…") or by an unambiguous prefix of its ID.
 // It returns an error that matches ErrNotFound when nothing matches.
 func (s *Store) Get(ref string) (*Image, error) {
+	index, entry, err := s.lookupName(ref)
+	if err != nil {
+		return nil, err
+	}
+	if entry != nil {
+		img, err := s.loadImage(*entry)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range index.Manifests {
+			if name := entryName(d); name != "" && d.Digest == entry.Digest {
+				img.Refs = append(img.Refs, name)
+			}
+		}
+		sort.Strings(img.Refs)
+		return img, nil
+	}
 	images, err := s.List()
 	if err != nil {
 		return nil, err
 	}
 	return find(images, ref)
+}
+
+// ID returns the ID of the image Get(ref) would return, reading no more
+// than the index and one manifest when ref is a name the index holds: what
+// a plan needs of each service's image, on every up.
+func (s *Store) ID(ref string) (v1.Hash, error) {
+	_, entry, err := s.lookupName(ref)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	if entry == nil {
+		img, err := s.Get(ref)
+		if err != nil {
+			return v1.Hash{}, err
+		}
+		return img.ID, nil
+	}
+	raw, err := s.readBlob(entry.Digest)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	// Only the config's digest is wanted: a struct of one field decodes
+	// far cheaper than the whole manifest model.
+	var manifest struct {
+		Config struct {
+			Digest v1.Hash `json:"digest"`
+		} `json:"config"`
+	}
+	if err := json.Unmarshal(raw, &manifest); err != nil {
+		return v1.Hash{}, fmt.Errorf("manifest %s: %w", entry.Digest, err)
+	}
+	if manifest.Config.Digest == (v1.Hash{}) {
+		return v1.Hash{}, fmt.Errorf("manifest %s: no config digest", entry.Digest)
+	}
+	return manifest.Config.Digest, nil
+}
+
+// lookupName finds the index entry named ref, when ref is a name and not an
+// ID or digest. A nil entry without error means that the whole store must be
+// searched: ref is an ID, a digest, a prefix, or a name the index lacks.
+func (s *Store) lookupName(ref string) (*v1.IndexManifest, *v1.Descriptor, error) {
+	if _, err := v1.NewHash(ref); err == nil {
+		return nil, nil, nil
+	}
+	canonicalRef, err := Normalize(ref)
+	if err != nil {
+		return nil, nil, nil
+	}
+	index, err := s.readIndex()
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, d := range index.Manifests {
+		if entryName(d) == canonicalRef {
+			return index, &index.Manifests[i], nil
+		}
+	}
+	return nil, nil, nil
 }
 
 func find(images []*Image, ref string) (*Image, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -214,4 +215,99 @@ func lastProbe(h *container.HealthState) string {
 	}
 	p := h.Log[len(h.Log)-1]
 	return fmt.Sprintf(": last probe exited %d: %s", p.ExitCode, strings.TrimSpace(p.Output))
+}
+
+// replacementTarget returns the name a replacement container left under
+// its temporary name ("<12 hex of the old ID>_<name>") was to take, and
+// the ID prefix of the container it replaces; ok is false for any other
+// container.
+func replacementTarget(c *container.Container) (name, oldPrefix string, ok bool) {
+	if c.Labels[planner.LabelReplace] == "" || c.Labels[planner.LabelOneOff] == "True" || len(c.Name) < 14 || c.Name[12] != '_' {
+		return "", "", false
+	}
+	for _, r := range c.Name[:12] {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return "", "", false
+		}
+	}
+	return c.Name[13:], c.Name[:12], true
+}
+
+// recoverReplacements finishes or undoes the recreates of the project
+// that a killed `stack` left between creating the replacement and
+// renaming it, so that the plan computed next sees one container per
+// replica under its right name. While the replaced container still exists
+// the replacement is removed (the next plan recreates again if still
+// needed); once it is gone the replacement is renamed, keeping the
+// anonymous volumes it took over.
+func (h *host) recoverReplacements(ctx context.Context, project string, progress io.Writer) error {
+	if !h.canRename() {
+		return nil
+	}
+	all, err := h.containers.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range all {
+		if c.Labels[planner.LabelProject] != project {
+			continue
+		}
+		target, oldPrefix, ok := replacementTarget(c)
+		if !ok {
+			continue
+		}
+		var old *container.Container
+		for _, o := range all {
+			if strings.HasPrefix(o.ID, oldPrefix) && o.ID != c.ID && o.Labels[planner.LabelProject] == project {
+				old = o
+			}
+		}
+		taken, err := h.containers.Get(target)
+		if err == nil && taken.ID != c.ID && old == nil {
+			old = taken // the name went to another container meanwhile
+		}
+		if old != nil {
+			err = h.dropReplacement(ctx, c, old)
+			if err == nil {
+				fmt.Fprintf(progress, " Container %s  Removed (left by an interrupted recreate of %s)\n", c.Name, old.Name)
+			}
+		} else {
+			err = any(h.containers).(renamer).Rename(c.ID, target)
+			if err == nil {
+				fmt.Fprintf(progress, " Container %s -> %s  Renamed (finishing an interrupted recreate)\n", c.Name, target)
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("recover the interrupted recreate of %s: %w", target, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// dropReplacement removes a replacement whose original still exists, with
+// the anonymous volumes it made for itself but not those it took over.
+func (h *host) dropReplacement(ctx context.Context, c, old *container.Container) error {
+	if c.Running() {
+		if err := h.containers.Stop(ctx, c.ID, "KILL", 0); err != nil {
+			return err
+		}
+	}
+	if err := h.containers.Remove(c.ID); err != nil {
+		return ignoreNotFound(err)
+	}
+	inherited := map[string]bool{}
+	for _, name := range parseAnonymousLabel(old.Labels[labelAnonymousVolumes]) {
+		inherited[name] = true
+	}
+	var errs []error
+	for _, name := range parseAnonymousLabel(c.Labels[labelAnonymousVolumes]) {
+		if inherited[name] {
+			continue
+		}
+		if err := h.volumes.remove(name); err != nil && !errors.Is(err, errVolumeNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -132,6 +132,9 @@ func runDependencies(ctx context.Context, s *projectSession, svc *spec.Service, 
 	}
 	options.Services = services
 	options.NoRename = !s.host.canRename()
+	if err := s.host.recoverReplacements(ctx, s.project.Name, os.Stderr); err != nil {
+		return err
+	}
 	plan, err := planner.Up(ctx, s.project, s.observer(), s.executor(os.Stderr), options,
 		planner.ApplyOptions{Progress: progressPrinter(os.Stderr)})
 	if plan != nil {

@@ -29,7 +29,7 @@ func TestLifecycleRecoverInterruptedRecreate(t *testing.T) {
 	cases := []struct {
 		name   string
 		steps  []planner.Kind // of the recreate, run before the "crash"
-		report string        // what recovery prints
+		report string         // what recovery prints
 	}{
 		{"replaced container still there", []planner.Kind{planner.KindCreateContainer}, "Removed (left by an interrupted recreate"},
 		{"replaced container stopped", []planner.Kind{planner.KindCreateContainer, planner.KindStopContainer}, "Removed (left by an interrupted recreate"},

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"strings"
 )
 
@@ -68,16 +67,29 @@ func discover(dir string) []string {
 	}
 }
 
-var (
-	projectNameRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-	projectNameCleanRe = regexp.MustCompile(`[^a-z0-9_-]+`)
-)
+// isProjectName reports whether s is a valid project name: lower case
+// letters, digits, _ and -, starting with a letter or a digit.
+func isProjectName(s string) bool {
+	if s == "" || s[0] == '_' || s[0] == '-' {
+		return false
+	}
+	return strings.IndexFunc(s, func(r rune) bool { return !isProjectNameRune(r) }) < 0
+}
+
+func isProjectNameRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-'
+}
 
 // NormalizeProjectName turns a directory name into a project name the way
 // Compose does: lower case, only a-z, 0-9, _ and -, starting with a letter
 // or a digit.
 func NormalizeProjectName(s string) string {
-	s = projectNameCleanRe.ReplaceAllString(strings.ToLower(s), "")
+	s = strings.Map(func(r rune) rune {
+		if isProjectNameRune(r) {
+			return r
+		}
+		return -1
+	}, strings.ToLower(s))
 	return strings.TrimLeft(s, "_-")
 }
 

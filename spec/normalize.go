@@ -37,7 +37,7 @@ func (l *loader) projectName(p *Project) {
 		}
 		return
 	}
-	if !projectNameRe.MatchString(name) {
+	if !isProjectName(name) {
 		msg := fmt.Sprintf("%s %q is not valid: expected lower case letters, digits, dashes and underscores, starting with a letter or a digit", from, name)
 		if from == "name" {
 			l.fail("name", "%s", msg)

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -144,7 +145,7 @@ func (c *converter) newNode(n node) *node {
 	return p
 }
 
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // parseYAML parses one stack file into a tree. An empty document yields a
 // null node.
@@ -168,7 +169,7 @@ func parseYAML(file, base string, data []byte, errs *errorList) *node {
 func yamlError(file string, data []byte, err error) *Error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line, col := 0, 0
-	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+	if m := yamlLineRe().FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 		col = 1

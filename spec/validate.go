@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // posOf returns where path (or its nearest parent) was written: the key
@@ -99,7 +100,7 @@ func (l *loader) validate(p *Project) {
 		if !l.options.SkipConsistency && s.Build != nil && s.Platform != "" && len(s.Build.Platforms) > 0 && !contains(s.Build.Platforms, s.Platform) {
 			l.fail(path+".platform", "platform %q is not one of build.platforms %v", s.Platform, s.Build.Platforms)
 		}
-		if n, _ := l.lookupNode(path + ".container_name"); n != nil && !containerNameRe.MatchString(s.ContainerName) {
+		if n, _ := l.lookupNode(path + ".container_name"); n != nil && !containerNameRe().MatchString(s.ContainerName) {
 			l.fail(path+".container_name", "invalid container name %q: expected letters, digits, _, . and -, starting with a letter or a digit", s.ContainerName)
 		}
 		if s.ContainerName != "" {
@@ -191,7 +192,7 @@ func (l *loader) validateResourceRefs(p *Project, s *Service, path string) {
 }
 
 var (
-	containerNameRe  = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+	containerNameRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`) })
 	restartValues    = []string{"no", "always", "on-failure", "unless-stopped"}
 	pullPolicyValues = []string{"always", "never", "missing", "build", "if_not_present", "daily", "weekly", "refresh"}
 	conditionValues  = []string{ConditionStarted, ConditionHealthy, ConditionCompletedSuccessfully}

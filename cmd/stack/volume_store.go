@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -26,7 +27,7 @@ var (
 )
 
 // volumeNamePattern is Docker's rule for volume names.
-var volumeNamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+var volumeNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`) })
 
 // labelAnonymous marks volumes made for a container's anonymous mounts.
 const labelAnonymous = "com.docker.volume.anonymous"
@@ -61,7 +62,7 @@ func (s *volumeStore) create(name, driver string, labels, options map[string]str
 		}
 		labels[labelAnonymous] = ""
 	}
-	if !volumeNamePattern.MatchString(name) {
+	if !volumeNamePattern().MatchString(name) {
 		return nil, fmt.Errorf("volume name %q: expected letters, digits, '_', '.' or '-', starting with a letter or digit", name)
 	}
 	if driver != "" && driver != "local" {
@@ -105,7 +106,7 @@ func (s *volumeStore) create(name, driver string, labels, options map[string]str
 
 func (s *volumeStore) get(name string) (*volume, error) {
 	data, err := os.ReadFile(filepath.Join(s.dir, name, "volume.json"))
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && !volumeNamePattern.MatchString(name)) {
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !volumeNamePattern().MatchString(name)) {
 		return nil, fmt.Errorf("volume %q: %w", name, errVolumeNotFound)
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -51,8 +52,12 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
 var (
-	directiveRe = regexp.MustCompile(`^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`)
-	heredocRe   = regexp.MustCompile(`<<(-?)\s*(?:"([^"\s]+)"|'([^'\s]+)'|([A-Za-z_][A-Za-z0-9_]*))`)
+	directiveRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`)
+	})
+	heredocRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`<<(-?)\s*(?:"([^"\s]+)"|'([^'\s]+)'|([A-Za-z_][A-Za-z0-9_]*))`)
+	})
 )
 
 // Known reports whether command is a Dockerfile instruction.
@@ -108,7 +113,7 @@ func Parse(r io.Reader) (*File, error) {
 // returns the index of the first line after them.
 func (f *File) directives(lines []string) (int, error) {
 	for i, line := range lines {
-		m := directiveRe.FindStringSubmatch(strings.TrimSpace(line))
+		m := directiveRe().FindStringSubmatch(strings.TrimSpace(line))
 		if m == nil {
 			return i, nil
 		}
@@ -229,7 +234,7 @@ func extractFlags(args string) ([]string, string) {
 
 // heredocs reads the bodies of the here-documents the instruction opens.
 func (p *lineParser) heredocs(ins *Instruction) error {
-	for _, m := range heredocRe.FindAllStringSubmatch(ins.Args, -1) {
+	for _, m := range heredocRe().FindAllStringSubmatch(ins.Args, -1) {
 		h := Heredoc{Token: m[0], Chomp: m[1] == "-", Expand: m[4] != ""}
 		h.Name = m[2] + m[3] + m[4]
 		var body strings.Builder

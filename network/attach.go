@@ -184,6 +184,22 @@ func configureInside(h *netlink.Handle, name string, att *Attachment, opts Attac
 // addresses. It is idempotent: a missing network, link or record is not an
 // error.
 func (m *Manager) Detach(containerID, network string) error {
+	return m.detach(containerID, network, deleteLink)
+}
+
+// Release ends the attachment of a container whose processes are gone, as
+// after its exit or a crash: the host end of its veth leaves the bridge
+// and goes down, and its addresses are released. The kernel deletes the
+// pair with the container's network namespace, in the background;
+// deleting it here would make every container's stop wait for an RCU grace
+// period (15-25 ms, serialized on the host's network lock). An unplugged
+// veth whose namespace something keeps alive is removed by the next attach
+// of the container or by sweep. Like Detach, it is idempotent.
+func (m *Manager) Release(containerID, network string) error {
+	return m.detach(containerID, network, unplugLink)
+}
+
+func (m *Manager) detach(containerID, network string, drop func(string) error) error {
 	n, err := m.Inspect(network)
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -191,22 +207,37 @@ func (m *Manager) Detach(containerID, network string) error {
 	if err != nil {
 		return err
 	}
-	if err := deleteLink(hostVethName(containerID, n.ID)); err != nil {
+	// The link goes (or leaves the bridge) before the address is free,
+	// so that a container given the address never meets the old one.
+	if err := drop(hostVethName(containerID, n.ID)); err != nil {
 		return fmt.Errorf("network %q: %w", network, err)
 	}
 	_, err = m.st().update(network, func(n *Network) error {
+		if _, ok := n.Endpoints[containerID]; !ok {
+			return errUnchanged
+		}
 		delete(n.Endpoints, containerID)
 		return nil
 	})
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) || errors.Is(err, errUnchanged) {
 		return nil
 	}
 	return err
 }
 
 // DetachAll detaches the container from every network that holds a record
-// of it, as crash cleanup does.
+// of it.
 func (m *Manager) DetachAll(containerID string) error {
+	return m.eachEndpoint(containerID, m.Detach)
+}
+
+// ReleaseAll releases the container's attachments on every network that
+// holds a record of it, as cleanup after its exit or a crash does.
+func (m *Manager) ReleaseAll(containerID string) error {
+	return m.eachEndpoint(containerID, m.Release)
+}
+
+func (m *Manager) eachEndpoint(containerID string, fn func(containerID, network string) error) error {
 	nets, err := m.List()
 	if err != nil {
 		return err
@@ -214,7 +245,7 @@ func (m *Manager) DetachAll(containerID string) error {
 	var errs []error
 	for _, n := range nets {
 		if _, ok := n.Endpoints[containerID]; ok {
-			errs = append(errs, m.Detach(containerID, n.Name))
+			errs = append(errs, fn(containerID, n.Name))
 		}
 	}
 	return errors.Join(errs...)

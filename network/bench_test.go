@@ -185,3 +185,110 @@ func BenchmarkPublishedPort(b *testing.B) {
 	b.Run("bulk/dnat", func(b *testing.B) { bulk(b, targets.dnatBulk) })
 	b.Run("bulk/proxy", func(b *testing.B) { bulk(b, targets.proxyBulk) })
 }
+
+// benchNetns makes n named network namespaces standing in for containers.
+func benchNetns(b *testing.B, n int) []netns.NsHandle {
+	b.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	origin, err := netns.Get()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer origin.Close()
+	var out []netns.NsHandle
+	for i := 0; i < n; i++ {
+		name := "stkbench-" + randHex(4)
+		h, err := netns.NewNamed(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { h.Close(); netns.DeleteNamed(name) })
+		out = append(out, h)
+	}
+	if err := netns.Set(origin); err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+func benchNetwork(b *testing.B, prefix string) *Manager {
+	b.Helper()
+	needRootB(b)
+	m := NewManager(b.TempDir())
+	m.Table = "stkbench_" + randHex(4)
+	b.Cleanup(func() { m.deleteTable() })
+	n, err := m.Create(CreateOptions{Name: "bench", Subnets: []Subnet{{Prefix: netip.MustParsePrefix(prefix)}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { deleteLink(n.Bridge) })
+	return m
+}
+
+// BenchmarkAttachDetach is what networking adds to a container's start and
+// stop on a network that exists, such as the default one: a veth pair, an
+// address, a route, and their removal. Docker's difference between
+// `run --rm` on its default bridge and with --network none is measured by
+// bench/network.sh.
+func BenchmarkAttachDetach(b *testing.B) {
+	m := benchNetwork(b, "10.251.201.0/24")
+	ns := benchNetns(b, 1)[0]
+	b.Run("attach+detach", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := m.Attach(AttachOptions{ContainerID: "c", Network: "bench", Interface: "eth0", DefaultRoute: true}, ns); err != nil {
+				b.Fatal(err)
+			}
+			if err := m.Detach("c", "bench"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("attach", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			m.Detach("c", "bench")
+			b.StartTimer()
+			if _, err := m.Attach(AttachOptions{ContainerID: "c", Network: "bench", Interface: "eth0", DefaultRoute: true}, ns); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		m.Detach("c", "bench")
+	})
+}
+
+// BenchmarkAttachParallel attaches 50 containers at once to one network, as
+// `up --scale web=50` does, and detaches them; it reports the time for all 50.
+func BenchmarkAttachParallel(b *testing.B) {
+	const n = 50
+	m := benchNetwork(b, "10.251.202.0/24")
+	nss := benchNetns(b, n)
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*n)
+		for j, ns := range nss {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := m.Attach(AttachOptions{ContainerID: "c" + strconv.Itoa(j), Network: "bench", Interface: "eth0", DefaultRoute: true}, ns)
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		for j := range nss {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- m.Detach("c"+strconv.Itoa(j), "bench")
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -82,6 +82,28 @@ func deleteLink(name string) error {
 	return nil
 }
 
+// unplugLink takes a link off its bridge and down; a link that is already
+// gone is fine.
+func unplugLink(name string) error {
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		var notFound netlink.LinkNotFoundError
+		if errors.As(err, &notFound) {
+			return nil
+		}
+		return err
+	}
+	if link.Attrs().MasterIndex != 0 {
+		if err := netlink.LinkSetNoMaster(link); err != nil && !errors.Is(err, unix.ENODEV) {
+			return fmt.Errorf("unplug %s: %w", name, err)
+		}
+	}
+	if err := netlink.LinkSetDown(link); err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("unplug %s: %w", name, err)
+	}
+	return nil
+}
+
 // hostMTU is the MTU of the link that carries the default route, so that
 // containers do not send packets the uplink would have to fragment.
 func hostMTU() int {

@@ -164,6 +164,9 @@ func (s *store) list() ([]*Network, error) {
 	return out, nil
 }
 
+// errUnchanged, returned by an update's fn, skips the write.
+var errUnchanged = errors.New("record unchanged")
+
 // update loads name, applies fn and saves the result, all under the lock.
 func (s *store) update(name string, fn func(*Network) error) (*Network, error) {
 	var n *Network

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
+	"net"
 	"path/filepath"
 	"strings"
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Networks live as long as their records (the default network too, as
@@ -43,6 +45,18 @@ func (m *Manager) sweep() {
 	links, err := netlink.LinkList()
 	if err != nil {
 		return
+	}
+	// Released veths whose container namespace something keeps alive. A
+	// veth is made on its bridge and up, so one that is neither was
+	// released. It goes by index: a new attach of the same container may
+	// have made another link of that name since the listing.
+	for _, l := range links {
+		a := l.Attrs()
+		if _, ok := l.(*netlink.Veth); ok && strings.HasPrefix(a.Name, "stv") && a.MasterIndex == 0 && a.Flags&net.FlagUp == 0 {
+			if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
+				m.warn("remove released veth %s: %v", a.Name, err)
+			}
+		}
 	}
 	for _, br := range staleBridges(links) {
 		if err := deleteLink(br); err != nil {

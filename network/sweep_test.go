@@ -1,10 +1,16 @@
 package network
 
 import (
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 )
 
 // A root thrown away with rm -rf leaves its bridges and rules; the next
@@ -129,5 +135,93 @@ func TestTornRecordFallsBackOnCreated(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(s.dir); len(entries) != 1 || entries[0].Name() != ".lock" {
 		t.Errorf("remove left %v, want only .lock", entries)
+	}
+}
+
+// Release leaves the veth to the container's namespace: off the bridge at
+// once, gone with the namespace, and swept when something keeps the
+// namespace alive.
+func TestReleaseLeavesVethToNamespace(t *testing.T) {
+	m := testManager(t)
+	if _, err := m.Create(CreateOptions{Name: "rel", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.75.0/24")}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, h := testNetns(t)
+	att, err := m.Attach(AttachOptions{ContainerID: "c", Network: "rel", Interface: "eth0"}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Release("c", "rel"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Release("c", "rel"); err != nil {
+		t.Errorf("second release: %v", err)
+	}
+	if n, _ := m.Inspect("rel"); len(n.Endpoints) != 0 {
+		t.Errorf("endpoints after release: %v", n.Endpoints)
+	}
+	link, err := netlink.LinkByName(att.HostVeth)
+	if err != nil {
+		t.Fatalf("veth %s: %v (the namespace lives, so should its veth)", att.HostVeth, err)
+	}
+	if link.Attrs().MasterIndex != 0 || link.Attrs().Flags&net.FlagUp != 0 {
+		t.Errorf("released veth %s is still on its bridge or up", att.HostVeth)
+	}
+	// The namespace is still held (by h): the sweep takes the veth.
+	m.sweep()
+	if linkExists(att.HostVeth) {
+		t.Errorf("the sweep left released veth %s", att.HostVeth)
+	}
+
+	// A second container: its namespace goes, and the kernel takes the
+	// veth with it.
+	runtime.LockOSThread()
+	origin, _ := netns.Get()
+	h2, err := netns.New()
+	netns.Set(origin)
+	origin.Close()
+	runtime.UnlockOSThread()
+	if err != nil {
+		t.Fatal(err)
+	}
+	att, err = m.Attach(AttachOptions{ContainerID: "d", Network: "rel", Interface: "eth0"}, h2)
+	if err != nil {
+		h2.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteLink(att.HostVeth) })
+	if err := m.Release("d", "rel"); err != nil {
+		t.Fatal(err)
+	}
+	h2.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for linkExists(att.HostVeth) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if linkExists(att.HostVeth) {
+		t.Errorf("veth %s outlived its container's namespace", att.HostVeth)
+	}
+}
+
+// The sweep leaves alone the veths of attached containers.
+func TestSweepKeepsAttachedVeth(t *testing.T) {
+	m := testManager(t)
+	if _, err := m.Create(CreateOptions{Name: "live", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.76.0/24")}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, h := testNetns(t)
+	att, err := m.Attach(AttachOptions{ContainerID: "c", Network: "live", Interface: "eth0"}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.sweep()
+	if !linkExists(att.HostVeth) {
+		t.Errorf("the sweep removed veth %s of an attached container", att.HostVeth)
+	}
+	if err := m.Detach("c", "live"); err != nil {
+		t.Fatal(err)
+	}
+	if linkExists(att.HostVeth) {
+		t.Errorf("detach left veth %s", att.HostVeth)
 	}
 }

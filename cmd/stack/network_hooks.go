@@ -191,8 +191,11 @@ func (h *networkHooks) attachments(cfg container.NetworkConfig) ([]container.Att
 
 // Detach withdraws the DNS records first, so names vanish at once, then
 // the DNAT rules, veths and addresses. Every step tolerates what is gone.
-// The default network stays, as Docker's docker0 does: making and removing
-// its bridge for every container cost more than the container itself.
+// The runtime calls it once the container's processes are gone, so the
+// veths are only released: the kernel deletes them with the container's
+// network namespace. The default network stays, as Docker's docker0 does:
+// making and removing its bridge for every container cost more than the
+// container itself.
 func (h *networkHooks) Detach(_ context.Context, containerID string, cfg container.NetworkConfig) error {
 	h.mu.Lock()
 	h.closeResolverLocked(containerID)
@@ -204,13 +207,13 @@ func (h *networkHooks) Detach(_ context.Context, containerID string, cfg contain
 		errs = append(errs, h.networks.Unpublish(containerID))
 	}
 	for _, a := range cfg.Attachments {
-		errs = append(errs, h.networks.Detach(containerID, a.Network))
+		errs = append(errs, h.networks.Release(containerID, a.Network))
 	}
 	if cfg.Mode == "bridge" && len(cfg.Attachments) == 0 {
-		errs = append(errs, h.networks.Detach(containerID, DefaultNetwork))
+		errs = append(errs, h.networks.Release(containerID, DefaultNetwork))
 	}
 	// Networks joined with `network connect` are not in cfg.
-	errs = append(errs, h.networks.DetachAll(containerID))
+	errs = append(errs, h.networks.ReleaseAll(containerID))
 	return errors.Join(errs...)
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -85,11 +84,14 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if svc == nil {
 		return fmt.Errorf("service %q: %w", o.service, planner.ErrNoSuchService)
 	}
+	oneOff, err := o.oneOffService(s.project, svc)
+	if err != nil {
+		return err
+	}
 	if err := runDependencies(ctx, s, svc, o.noDeps); err != nil {
 		return err
 	}
-	oneOff, err := o.oneOffService(s.project, svc)
-	if err != nil {
+	if err := runResources(ctx, s, oneOff); err != nil {
 		return err
 	}
 	action := planner.CreateContainer{
@@ -108,28 +110,13 @@ func runRun(ctx context.Context, o *runOptions) error {
 	return o.start(ctx, s, action.Name)
 }
 
-// runDependencies brings up what the service depends on, and its image.
+// runDependencies brings up what the service depends on.
 func runDependencies(ctx context.Context, s *projectSession, svc *spec.Service, noDeps bool) error {
 	services := sortedNames(svc.DependsOn)
-	var options planner.Options
 	if noDeps || len(services) == 0 {
-		observed, err := s.observe(ctx)
-		if err != nil {
-			return err
-		}
-		if _, ok := observed.Images[planner.ImageRef(s.project, svc)]; ok {
-			return nil
-		}
-		// Only the image: plan the service, keep its image steps.
-		plan, err := planner.Compute(s.project, observed, planner.Options{Services: []string{svc.Name}, NoDeps: true})
-		if err != nil {
-			return err
-		}
-		return s.apply(ctx, plan.Filter(func(n *planner.Node) bool {
-			k := n.Action.Kind()
-			return k == planner.KindBuildImage || k == planner.KindPullImage
-		}))
+		return nil
 	}
+	var options planner.Options
 	options.Services = services
 	options.NoRename = !s.host.canRename()
 	if err := s.host.recoverReplacements(ctx, s.project.Name, os.Stderr); err != nil {
@@ -141,6 +128,30 @@ func runDependencies(ctx context.Context, s *projectSession, svc *spec.Service, 
 		printWarnings(plan)
 	}
 	return err
+}
+
+// runResources builds or pulls the one-off container's image and creates
+// the networks and volumes it uses, -v volumes included: what up would
+// create for it, without its containers.
+func runResources(ctx context.Context, s *projectSession, oneOff *spec.Service) error {
+	project := *s.project
+	project.Services = maps.Clone(s.project.Services)
+	project.Services[oneOff.Name] = oneOff
+	observed, err := s.observe(ctx)
+	if err != nil {
+		return err
+	}
+	plan, err := planner.Compute(&project, observed, planner.Options{Services: []string{oneOff.Name}, NoDeps: true})
+	if err != nil {
+		return err
+	}
+	return s.apply(ctx, plan.Filter(func(n *planner.Node) bool {
+		switch n.Action.Kind() {
+		case planner.KindBuildImage, planner.KindPullImage, planner.KindCreateNetwork, planner.KindCreateVolume:
+			return true
+		}
+		return false
+	}))
 }
 
 // oneOffService is the service as the one-off container runs it: the
@@ -217,27 +228,6 @@ func (o *runOptions) labels(project *spec.Project, svc *spec.Service) map[string
 	return labels
 }
 
-// runVolume reads -v SOURCE:TARGET[:ro]: a path (relative to the project
-// directory) binds, a name mounts that project volume.
-func runVolume(project *spec.Project, v string) (spec.ServiceVolume, error) {
-	parts := strings.Split(v, ":")
-	if len(parts) < 2 || len(parts) > 3 || parts[1] == "" || (len(parts) == 3 && parts[2] != "ro" && parts[2] != "rw") {
-		return spec.ServiceVolume{}, fmt.Errorf("-v %q: expected SOURCE:TARGET[:ro]", v)
-	}
-	m := spec.ServiceVolume{Type: spec.VolumeTypeBind, Source: parts[0], Target: parts[1], ReadOnly: len(parts) == 3 && parts[2] == "ro"}
-	switch {
-	case strings.HasPrefix(m.Source, "/"):
-	case strings.HasPrefix(m.Source, ".") || strings.HasPrefix(m.Source, "~"):
-		m.Source = filepath.Join(project.WorkingDir, m.Source)
-	default:
-		if project.Volumes[m.Source] == nil {
-			return m, fmt.Errorf("-v %q: volume %q is not declared in the stack file", v, m.Source)
-		}
-		m.Type = spec.VolumeTypeVolume
-	}
-	return m, nil
-}
-
 // publishFlag reads --publish [IP:]HOST:CONTAINER[/PROTO] or CONTAINER[/PROTO].
 func publishFlag(p string) (spec.ServicePort, error) {
 	spec0, proto, _ := strings.Cut(p, "/")
@@ -283,6 +273,12 @@ func (o *runOptions) start(ctx context.Context, s *projectSession, name string) 
 	}
 	sess, err := store.Start(ctx, name, opts)
 	if err != nil {
+		if o.remove {
+			// --rm promises that nothing of the run stays, started or not.
+			if c, getErr := store.Get(name); getErr == nil {
+				s.executor(o.stderr).removeContainer(planner.RemoveContainer{Container: observedContainer(c), Volumes: true})
+			}
+		}
 		return err
 	}
 	code, err := sess.Wait()

@@ -29,8 +29,10 @@ func newNetworkPruneCommand(g *globalOptions) *cobra.Command {
 			return runNetworkPrune(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringArrayVar(&o.filters, "filter", nil, "only networks with label=<key>[=<value>] (repeatable)")
-	cmd.Flags().Bool("force", false, "do not prompt (stack never prompts)")
+	f := cmd.Flags()
+	f.StringArrayVar(&o.filters, "filter", nil, "only networks with label=<key>[=<value>] (repeatable)")
+	shadowGlobalFlags(f, "file")
+	f.BoolP("force", "f", false, "do not prompt (stack never prompts)")
 	return cmd
 }
 

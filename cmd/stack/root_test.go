@@ -98,3 +98,56 @@ func TestGlobalListFlags(t *testing.T) {
 		t.Errorf("-f a.yaml --file=b.yaml -fc.yaml: got %q, want %q", g.Files, want)
 	}
 }
+
+// TestLocalShorthands checks that the docker-style -f and -p of engine
+// commands win over the global -f (--file) and -p (--project-name) after
+// the command name, as in docker, and that no command's flags clash with
+// the global ones (pflag panics on a clash when it merges them).
+func TestLocalShorthands(t *testing.T) {
+	tests := []struct {
+		args       []string
+		flag, want string
+	}{
+		{[]string{"network", "prune", "-f"}, "force", "true"},
+		{[]string{"volume", "prune", "-f"}, "force", "true"},
+		{[]string{"volume", "rm", "-f", "v"}, "force", "true"},
+		{[]string{"volume", "ls", "-f", "label=a"}, "filter", "[label=a]"},
+		{[]string{"image", "prune", "-f"}, "force", "true"},
+		{[]string{"image", "rm", "-f", "busybox"}, "force", "true"},
+		{[]string{"container", "rm", "-f", "c"}, "force", "true"},
+		{[]string{"container", "logs", "-f", "c"}, "follow", "true"},
+		{[]string{"-f", "x.yaml", "ps"}, "file", "[x.yaml]"},
+	}
+	for _, tt := range tests {
+		root := newRootCommandFor(tt.args)
+		cmd, rest, err := root.Find(tt.args)
+		if err != nil {
+			t.Errorf("stack %s: %v", strings.Join(tt.args, " "), err)
+			continue
+		}
+		if err := cmd.ParseFlags(rest); err != nil {
+			t.Errorf("stack %s: %v", strings.Join(tt.args, " "), err)
+			continue
+		}
+		if got := cmd.Flags().Lookup(tt.flag).Value.String(); got != tt.want {
+			t.Errorf("stack %s: --%s = %s, want %s", strings.Join(tt.args, " "), tt.flag, got, tt.want)
+		}
+	}
+	var walk func(*cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s: its flags clash with the global ones: %v", cmd.CommandPath(), r)
+				}
+			}()
+			if err := cmd.ParseFlags(nil); err != nil {
+				t.Errorf("%s: %v", cmd.CommandPath(), err)
+			}
+		}()
+		for _, c := range cmd.Commands() {
+			walk(c)
+		}
+	}
+	walk(newRootCommandFor([]string{"help"}))
+}

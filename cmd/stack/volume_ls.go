@@ -39,7 +39,8 @@ func newVolumeLsCommand(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.format, "format", "table", "output format: table or json")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "only names")
-	f.StringArrayVar(&o.filters, "filter", nil, "filter by label=<key>[=<value>] (repeatable)")
+	shadowGlobalFlags(f, "file")
+	f.StringArrayVarP(&o.filters, "filter", "f", nil, "filter by label=<key>[=<value>] (repeatable)")
 	return cmd
 }
 

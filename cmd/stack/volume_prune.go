@@ -40,7 +40,8 @@ func newVolumePruneCommand(g *globalOptions) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.all, "all", "a", false, "remove named volumes too")
-	f.BoolVar(&o.force, "force", false, "do not ask to confirm")
+	shadowGlobalFlags(f, "file")
+	f.BoolVarP(&o.force, "force", "f", false, "do not ask to confirm")
 	f.StringArrayVar(&o.filters, "filter", nil, "only volumes with label=<key>[=<value>] (repeatable)")
 	return cmd
 }

@@ -34,7 +34,8 @@ func newVolumeRmCommand(g *globalOptions) *cobra.Command {
 			return runVolumeRm(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().BoolVar(&o.force, "force", false, "do not fail for volumes that do not exist")
+	shadowGlobalFlags(cmd.Flags(), "file")
+	cmd.Flags().BoolVarP(&o.force, "force", "f", false, "do not fail for volumes that do not exist")
 	return cmd
 }
 

@@ -58,6 +58,18 @@ func TestLifecycleRunVolumes(t *testing.T) {
 		t.Errorf("bind mount relative to the project directory: %q, %v", data, err)
 	}
 
+	// --rm leaves nothing behind even when the container cannot start.
+	before = volumes()
+	if _, _, code := e.stack("run", "--rm", "-T", "-v", "/data", "web", "/no/such/command"); code == 0 {
+		t.Error("run of a missing command succeeded")
+	}
+	if got := e.must("container", "ls", "-a", "-q"); got != "" {
+		t.Errorf("run --rm of a container that failed to start left %q", got)
+	}
+	if after := volumes(); after != before {
+		t.Errorf("run --rm of a container that failed to start left its volume: %q, was %q", after, before)
+	}
+
 	for _, tc := range []struct{ flag, want string }{
 		{"undeclared:/x", `-v "undeclared:/x": volume "undeclared" is not declared`},
 		{"shared:relative", `target "relative": expected an absolute path`},

@@ -1,9 +1,15 @@
 package container
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"stack/runtime/seccomp"
 )
 
 // Config is everything needed to create a container. It is stored as
@@ -85,7 +91,11 @@ type Security struct {
 	CapAdd          []string `json:"capAdd,omitempty"`
 	CapDrop         []string `json:"capDrop,omitempty"`
 	NoNewPrivileges bool     `json:"noNewPrivileges,omitempty"`
-	Seccomp         string   `json:"seccomp,omitempty"` // "" default profile, "unconfined"
+	Seccomp         string   `json:"seccomp,omitempty"` // "" default profile, "unconfined", or the profile file's path
+	// SeccompProfile is the content of the profile file, read when the
+	// container is created: like Docker, a container keeps the profile it
+	// was created with, whatever becomes of the file.
+	SeccompProfile json.RawMessage `json:"seccompProfile,omitempty"`
 }
 
 // RestartPolicy is Docker's: "no", "always", "on-failure" (with an optional
@@ -166,11 +176,108 @@ func (c *Config) validate() error {
 			problems = append(problems, fmt.Sprintf("mounts[%d]: target %q: expected an absolute path", i, m.Target))
 		}
 	}
-	if s := c.Security.Seccomp; s != "" && s != "unconfined" {
-		problems = append(problems, fmt.Sprintf("security: seccomp %q: expected unconfined or the default", s))
+	if err := c.Security.validateSeccomp(); err != nil {
+		problems = append(problems, "security: "+err.Error())
 	}
 	if len(problems) == 0 {
 		return nil
 	}
 	return fmt.Errorf("container config: %s", strings.Join(problems, "; "))
+}
+
+// ParseSecurityOpts applies Docker's --security-opt values (security_opt in
+// a stack file) to s: no-new-privileges[:true|false], seccomp=unconfined
+// and seccomp=PROFILE.json, whose relative path is resolved against dir.
+// The profile is read and checked now. AppArmor and SELinux have nothing
+// to disable here, so apparmor=unconfined and label=disable are accepted.
+func ParseSecurityOpts(s *Security, opts []string, dir string) error {
+	var errs []error
+	for _, opt := range opts {
+		if err := s.applyOpt(opt, dir); err != nil {
+			errs = append(errs, fmt.Errorf("%q: %w", opt, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Security) applyOpt(opt, dir string) error {
+	// Docker takes both key=value and the older key:value.
+	key, value, hasValue := strings.Cut(opt, "=")
+	if k, v, ok := strings.Cut(opt, ":"); ok && (!hasValue || len(k) < len(key)) {
+		key, value, hasValue = k, v, true
+	}
+	switch key {
+	case "no-new-privileges":
+		switch value {
+		case "", "true":
+			s.NoNewPrivileges = true
+		case "false":
+			s.NoNewPrivileges = false
+		default:
+			return errors.New("expected no-new-privileges[:true|false]")
+		}
+	case "seccomp":
+		switch {
+		case !hasValue || value == "":
+			return errors.New("expected seccomp=unconfined or seccomp=PROFILE.json")
+		case value == "unconfined":
+			s.Seccomp, s.SeccompProfile = "unconfined", nil
+		default:
+			return s.loadSeccompProfile(value, dir)
+		}
+	case "apparmor", "label":
+		if value != "unconfined" && value != "disable" {
+			return fmt.Errorf("%s is not supported: only %s=unconfined and label=disable are accepted", key, key)
+		}
+	default:
+		return errors.New("expected no-new-privileges[:true|false], seccomp=unconfined or seccomp=PROFILE.json")
+	}
+	return nil
+}
+
+func (s *Security) loadSeccompProfile(path, dir string) error {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("seccomp profile: %w", err)
+	}
+	p, err := seccomp.ParseProfile(data)
+	if err == nil {
+		_, err = p.Compile(nil) // an unfit architecture fails now, not at start
+	}
+	if err != nil {
+		return fmt.Errorf("seccomp profile %s: %w", path, err)
+	}
+	s.Seccomp, s.SeccompProfile = path, json.RawMessage(data)
+	return nil
+}
+
+func (s Security) validateSeccomp() error {
+	switch {
+	case s.Seccomp == "unconfined" && s.SeccompProfile != nil:
+		return errors.New("seccomp: unconfined with a profile")
+	case s.Seccomp == "unconfined" || s.Seccomp == "" && s.SeccompProfile == nil:
+		return nil
+	case s.SeccompProfile == nil:
+		return fmt.Errorf("seccomp %q: expected unconfined, the default or a loaded profile", s.Seccomp)
+	}
+	if _, err := seccomp.ParseProfile(s.SeccompProfile); err != nil {
+		return fmt.Errorf("seccomp profile %s: %w", s.Seccomp, err)
+	}
+	return nil
+}
+
+// seccompFilter compiles the filter of a container holding caps: profile,
+// when set, is a profile in Docker's JSON format, otherwise the default.
+func seccompFilter(profile json.RawMessage, caps []string) (seccomp.Filter, error) {
+	if profile == nil {
+		return seccomp.Default(caps)
+	}
+	p, err := seccomp.ParseProfile(profile)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp profile: %w", err)
+	}
+	return p.Compile(caps)
 }

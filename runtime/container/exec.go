@@ -23,14 +23,13 @@ type ExecOptions struct {
 }
 
 // Exec runs a process in the container's namespaces with its security
-// settings, started by the container's init, and returns its exit code.
+// settings, started by the container's init (or, without one, by a helper
+// of the monitor that joins the main process's namespaces), and returns
+// its exit code.
 func (s *Store) Exec(ctx context.Context, ref string, opts ExecOptions) (int, error) {
 	c, err := s.Get(ref)
 	if err != nil {
 		return -1, err
-	}
-	if c.NoInit {
-		return -1, ErrNoInit
 	}
 	conn, err := s.dialControl(c)
 	if err != nil {

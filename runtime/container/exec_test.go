@@ -77,7 +77,7 @@ func TestExecTerminal(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	code, err := s.Exec(ctx, c.ID, ExecOptions{
-		Process: Process{Args: []string{"sh", "-c", waitSize+"; tty; echo $TERM"}, Terminal: true},
+		Process: Process{Args: []string{"sh", "-c", waitSize + "; tty; echo $TERM"}, Terminal: true},
 		Stdout:  &out,
 		OnTerminal: func(master *os.File) {
 			if err := SetTerminalSize(master, 24, 80); err != nil {
@@ -202,7 +202,7 @@ func TestExecNoInit(t *testing.T) {
 	}
 	var out bytes.Buffer
 	code, err := s.Exec(ctx, c.ID, ExecOptions{
-		Process: Process{Args: []string{"sh", "-c", waitSize+"; tty"}, Terminal: true},
+		Process: Process{Args: []string{"sh", "-c", waitSize + "; tty"}, Terminal: true},
 		Stdout:  &out,
 		OnTerminal: func(master *os.File) {
 			if err := SetTerminalSize(master, 30, 100); err != nil {

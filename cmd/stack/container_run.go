@@ -47,6 +47,9 @@ func newContainerRunCommand(g *globalOptions) *cobra.Command {
 }
 
 func runContainerRun(ctx context.Context, o *containerRunOptions) error {
+	// The sealed copy of the binary is made, if no running monitor has one,
+	// while the container is created.
+	container.PrepareStart(o.create.global.RunRoot)
 	o.create.interactive = o.interactive
 	if o.detach && o.create.autoRemove && o.create.restart != "" && o.create.restart != "no" {
 		return fmt.Errorf("--rm: conflicts with --restart %s", o.create.restart)

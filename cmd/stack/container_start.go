@@ -41,6 +41,7 @@ func newContainerStartCommand(g *globalOptions) *cobra.Command {
 }
 
 func runContainerStart(ctx context.Context, o *containerStartOptions) error {
+	container.PrepareStart(o.global.RunRoot)
 	store, err := containerStore(o.global)
 	if err != nil {
 		return err

@@ -60,6 +60,7 @@ func InitMain() {
 		signal.Notify(signals)
 		close(notified)
 	}()
+	nameProcess(initArg0)
 	// Capabilities, no_new_privs and namespaces joined later are per thread:
 	// everything is done, and every process is started, from this one.
 	runtime.LockOSThread()

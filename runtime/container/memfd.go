@@ -29,37 +29,83 @@ type initCopy struct {
 	Exe   string `json:"exe"` // identity of the binary copied
 }
 
+// sealedFromEnv tells a monitor started from a sealed copy (see
+// Store.Start) the identity of the binary the copy was made of, under
+// which it announces the copy to later commands.
+const sealedFromEnv = "STACK_SEALED_FROM"
+
 // sealedSelf returns a sealed memfd copy of our own executable. The init is
 // executed from it, so that a container that got hold of /proc/1/exe would
 // find an immutable anonymous file instead of the host's stack binary.
 // With shareDir set, a live copy made by another monitor of the same binary
-// is reused, and a new copy is announced there.
+// is reused, and a new copy is announced there. A monitor runs from such a
+// copy itself: then its own executable is the copy, and the monitor and
+// its init share the pages of one file.
 func sealedSelf(shareDir string) (*os.File, error) {
+	return sealedCopy(shareDir, true)
+}
+
+// sealedCopy is sealedSelf; a short-lived process that hands the copy on
+// does not announce it (announce false), its monitor does.
+func sealedCopy(shareDir string, announce bool) (*os.File, error) {
 	initBinaryMu.Lock()
 	defer initBinaryMu.Unlock()
 	if initBinary != nil {
 		return initBinary, nil
 	}
-	exe, err := exeIdentity()
+	f, exe, err := findSealedCopy(shareDir)
 	if err != nil {
 		return nil, err
 	}
-	record := filepath.Join(shareDir, "init-binary.json")
+	// Processes are executed from it as /proc/self/fd/N; the child moves
+	// the fds it is given to 0, 1, 2, ... first, which must not land on N.
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, highFd)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	initBinary = os.NewFile(uintptr(fd), "stack-init")
+	if announce && exe != "" && shareDir != "" {
+		writeJSON(filepath.Join(shareDir, "init-binary.json"),
+			&initCopy{Pid: os.Getpid(), Start: processStart(os.Getpid()), Fd: fd, Exe: exe})
+	}
+	return initBinary, nil
+}
+
+// highFd is the lowest descriptor the sealed copy may have.
+const highFd = 100
+
+// findSealedCopy returns our own executable if it is a sealed copy, a
+// live monitor's copy, or a new copy; with the identity of the binary
+// copied, under which the copy may be announced ("" if it is shared
+// already or its origin is unknown).
+func findSealedCopy(shareDir string) (*os.File, string, error) {
+	if f := openSealed("/proc/self/exe"); f != nil {
+		return f, os.Getenv(sealedFromEnv), nil
+	}
+	exe, err := exeIdentity()
+	if err != nil {
+		return nil, "", err
+	}
 	if shareDir != "" {
-		if f := openSharedCopy(record, exe); f != nil {
-			initBinary = f
-			return f, nil
+		if f := openSharedCopy(filepath.Join(shareDir, "init-binary.json"), exe); f != nil {
+			return f, "", nil
 		}
 	}
 	f, err := copySelf()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	initBinary = f
-	if shareDir != "" {
-		writeJSON(record, &initCopy{Pid: os.Getpid(), Start: processStart(os.Getpid()), Fd: int(f.Fd()), Exe: exe})
-	}
-	return f, nil
+	return f, exe, nil
+}
+
+// PrepareStart begins, in the background, what Store.Start of a container
+// will need from this process: the sealed copy of the binary that the
+// monitor and its init run from. A command calls it first thing, so that
+// making the copy, when no running monitor has one to share, overlaps the
+// command's own work.
+func PrepareStart(runRoot string) {
+	go sealedCopy(runRoot, false)
 }
 
 func exeIdentity() (string, error) {
@@ -75,7 +121,12 @@ func openSharedCopy(record, exe string) *os.File {
 	if readJSON(record, &c) != nil || c.Exe != exe || c.Pid <= 0 || processStart(c.Pid) != c.Start {
 		return nil
 	}
-	f, err := os.OpenFile("/proc/"+strconv.Itoa(c.Pid)+"/fd/"+strconv.Itoa(c.Fd), os.O_RDONLY|unix.O_CLOEXEC, 0)
+	return openSealed("/proc/" + strconv.Itoa(c.Pid) + "/fd/" + strconv.Itoa(c.Fd))
+}
+
+// openSealed opens path if it is a memfd with all of initSeals.
+func openSealed(path string) *os.File {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil
 	}
@@ -85,6 +136,15 @@ func openSharedCopy(record, exe string) *os.File {
 		return nil
 	}
 	return f
+}
+
+// sameExecutable reports whether path is the file this process runs.
+func sameExecutable(path string) bool {
+	var a, b unix.Stat_t
+	if unix.Stat(path, &a) != nil || unix.Stat("/proc/self/exe", &b) != nil {
+		return false
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
 }
 
 func copySelf() (*os.File, error) {
@@ -126,4 +186,16 @@ func copyInKernel(dst, src *os.File) error {
 			return nil
 		}
 	}
+}
+
+// nameProcess sets the name ps shows for this process: executed as
+// /proc/self/fd/N, it would be N. The name is the main thread's, which
+// need not be the calling one; /proc/self is read for the pid, as the init
+// still sees the host's /proc, where its pid is not 1.
+func nameProcess(name string) {
+	pid, err := os.Readlink("/proc/self")
+	if err != nil {
+		return
+	}
+	os.WriteFile("/proc/self/task/"+pid+"/comm", []byte(name), 0)
 }

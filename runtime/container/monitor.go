@@ -76,6 +76,7 @@ func RunMonitor(store *Store, id string, hooks Hooks) error {
 	if err != nil {
 		return err
 	}
+	nameProcess("stack")
 	m := &monitor{store: store, c: c, hooks: hooks, wake: make(chan struct{}, 1)}
 	m.takeFds()
 	err = m.run()

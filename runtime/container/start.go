@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -101,15 +103,9 @@ func (s *Store) Start(ctx context.Context, ref string, opts StartOptions) (*Sess
 		return nil, err
 	}
 	defer logFile.Close()
-	cmd := exec.Command(opts.MonitorArgv[0], append(append([]string(nil), opts.MonitorArgv[1:]...), c.ID)...)
-	cmd.Env = append(os.Environ(), monitorFdsEnv+"="+strings.Join(roles, ","))
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.ExtraFiles = extra
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start monitor: %w", err)
+	if err := s.startMonitor(opts.MonitorArgv, c.ID, roles, logFile, extra); err != nil {
+		return nil, err
 	}
-	go cmd.Wait() // reap it if we outlive it
 	for _, f := range extra {
 		f.Close()
 	}
@@ -130,6 +126,57 @@ func (s *Store) Start(ctx context.Context, ref string, opts StartOptions) (*Sess
 		return nil, fmt.Errorf("start %s: %w", c.Name, err)
 	}
 	return sess, nil
+}
+
+// startMonitor starts the monitor in its own session with fds 3, 4, ...
+// being extra, in the roles monitorFdsEnv names. A monitor that is this
+// very binary runs from the sealed copy its init will run from, so that
+// the two share their pages instead of each faulting in its own.
+func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *os.File, extra []*os.File) error {
+	path := argv[0]
+	if !strings.Contains(path, "/") {
+		var err error
+		if path, err = exec.LookPath(path); err != nil {
+			return fmt.Errorf("start monitor: %w", err)
+		}
+	}
+	env := append(os.Environ(), monitorFdsEnv+"="+strings.Join(roles, ","))
+	if sameExecutable(path) {
+		if exe, err := exeIdentity(); err == nil {
+			if bin, err := sealedCopy(s.runRoot, false); err == nil {
+				path = "/proc/self/fd/" + strconv.Itoa(int(bin.Fd()))
+				env = append(env, sealedFromEnv+"="+exe)
+			}
+		}
+	}
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	files := []uintptr{null.Fd(), logFile.Fd(), logFile.Fd()}
+	for _, f := range extra {
+		files = append(files, f.Fd())
+	}
+	// syscall.ForkExec rather than os/exec: os.StartProcess first forks a
+	// throwaway child to probe for pidfd support, once per process.
+	pid, err := syscall.ForkExec(path, append(append([]string(nil), argv...), id), &syscall.ProcAttr{
+		Env: env, Files: files, Sys: &syscall.SysProcAttr{Setsid: true},
+	})
+	runtime.KeepAlive(extra)
+	if err != nil {
+		return fmt.Errorf("start monitor: %w", err)
+	}
+	go func() {
+		// Reap it if we outlive it.
+		var ws syscall.WaitStatus
+		for {
+			if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
+				return
+			}
+		}
+	}()
+	return nil
 }
 
 func (sess *Session) next() (event, error) {

@@ -98,7 +98,7 @@ func addContainerCreateFlags(f *pflag.FlagSet, o *containerCreateOptions) {
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "drop a capability")
 	f.BoolVar(&o.readOnly, "read-only", false, "mount the root file system read-only")
 	f.BoolVar(&o.privileged, "privileged", false, "give every capability and no seccomp filter")
-	f.StringArrayVar(&o.securityOpts, "security-opt", nil, "no-new-privileges[:true|false] or seccomp=unconfined")
+	f.StringArrayVar(&o.securityOpts, "security-opt", nil, "no-new-privileges[:true|false], seccomp=unconfined or seccomp=PROFILE.json")
 	f.StringVar(&o.network, "network", "bridge", "network: bridge, none, host, container:<name> or a network name")
 	f.StringVar(&o.healthCmd, "health-cmd", "", "command to check health (run with /bin/sh -c)")
 	f.DurationVar(&o.healthInterval, "health-interval", 0, "time between checks (default 30s)")
@@ -284,23 +284,13 @@ func (o *containerCreateOptions) resources(cfg *container.Config) error {
 
 func (o *containerCreateOptions) security(cfg *container.Config) error {
 	cfg.Security = container.Security{Privileged: o.privileged, CapAdd: o.capAdd, CapDrop: o.capDrop}
-	for _, opt := range o.securityOpts {
-		key, value, _ := strings.Cut(opt, "=")
-		if k, v, ok := strings.Cut(opt, ":"); ok && k == "no-new-privileges" {
-			key, value = k, v
-		}
-		switch {
-		case key == "no-new-privileges":
-			b := value == "" || value == "true"
-			if value != "" && value != "true" && value != "false" {
-				return fmt.Errorf("--security-opt %q: expected no-new-privileges[:true|false]", opt)
-			}
-			cfg.Security.NoNewPrivileges = b
-		case key == "seccomp" && value == "unconfined":
-			cfg.Security.Seccomp = "unconfined"
-		default:
-			return fmt.Errorf("--security-opt %q: expected no-new-privileges or seccomp=unconfined", opt)
-		}
+	// A profile's relative path is the caller's, as with docker run.
+	dir, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if err := container.ParseSecurityOpts(&cfg.Security, o.securityOpts, dir); err != nil {
+		return fmt.Errorf("--security-opt %w", err)
 	}
 	if _, err := container.EffectiveCaps(cfg.Security); err != nil {
 		return err

@@ -44,7 +44,9 @@ func containerConfig(project *spec.Project, a planner.CreateContainer, imageID s
 	}
 	cfg.Health = serviceHealth(s, img)
 	cfg.Resources = serviceResources(s)
-	cfg.Security = serviceSecurity(s)
+	if cfg.Security, err = serviceSecurity(project, s); err != nil {
+		return nil, err
+	}
 	cfg.Log = serviceLog(s)
 	// A replacement is created under a temporary name; its DNS names are
 	// those of the replica it becomes.
@@ -203,20 +205,14 @@ func serviceResources(s *spec.Service) container.Resources {
 	return r
 }
 
-func serviceSecurity(s *spec.Service) container.Security {
+// serviceSecurity reads security_opt as docker run reads --security-opt; a
+// seccomp profile's relative path is the project directory's.
+func serviceSecurity(project *spec.Project, s *spec.Service) (container.Security, error) {
 	sec := container.Security{Privileged: s.Privileged, CapAdd: s.CapAdd, CapDrop: s.CapDrop}
-	for _, opt := range s.SecurityOpt {
-		k, v, _ := strings.Cut(strings.Replace(opt, ":", "=", 1), "=")
-		switch k {
-		case "no-new-privileges":
-			sec.NoNewPrivileges = v == "" || v == "true"
-		case "seccomp":
-			if v == "unconfined" {
-				sec.Seccomp = "unconfined"
-			}
-		}
+	if err := container.ParseSecurityOpts(&sec, s.SecurityOpt, project.WorkingDir); err != nil {
+		return sec, fmt.Errorf("service %q: security_opt %w", s.Name, err)
 	}
-	return sec
+	return sec, nil
 }
 
 func serviceLog(s *spec.Service) container.LogConfig {

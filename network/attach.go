@@ -83,12 +83,12 @@ func (m *Manager) bridgeReady(n *Network) (netlink.Link, error) {
 	br, err := netlink.LinkByName(n.Bridge)
 	switch {
 	case err != nil:
-		if err := m.setUp(n); err != nil {
+		if err := m.setUp(n, false); err != nil {
 			return nil, err
 		}
 		return netlink.LinkByName(n.Bridge)
 	case !m.hasNetworkRules(n):
-		return br, m.addNetworkRules(n)
+		return br, m.addNetworkRules(n, false)
 	}
 	return br, nil
 }

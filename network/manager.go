@@ -87,7 +87,7 @@ func (m *Manager) Create(opts CreateOptions) (*Network, error) {
 			if err := m.st().create(n); err != nil {
 				return err
 			}
-			if err := m.setUp(n); err != nil {
+			if err := m.setUp(n, true); err != nil {
 				m.tearDown(n)
 				m.st().remove(n.Name)
 				return fmt.Errorf("network %q: %w", n.Name, err)
@@ -219,7 +219,8 @@ func newID() string {
 }
 
 // setUp makes the kernel side of n: the bridge, forwarding and NAT rules.
-func (m *Manager) setUp(n *Network) error {
+// A fresh network, just planned, cannot have rules yet.
+func (m *Manager) setUp(n *Network, fresh bool) error {
 	if err := ensureBridge(n, m.bridgeAlias(n)); err != nil {
 		return err
 	}
@@ -234,7 +235,7 @@ func (m *Manager) setUp(n *Network) error {
 			}
 		}
 	}
-	return m.addNetworkRules(n)
+	return m.addNetworkRules(n, fresh)
 }
 
 // tearDown removes the kernel side of n; every step tolerates what is
@@ -250,7 +251,7 @@ func (m *Manager) Ensure(name string) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.setUp(n); err != nil {
+	if err := m.setUp(n, false); err != nil {
 		return nil, fmt.Errorf("network %q: %w", name, err)
 	}
 	return n, nil

@@ -44,6 +44,16 @@ func (m *Manager) conn() (*nftables.Conn, chains, error) {
 	if err != nil {
 		return nil, chains{}, fmt.Errorf("%w: %v", ErrNoNFTables, err)
 	}
+	ch := m.addChains(c)
+	if err := c.Flush(); err != nil {
+		return nil, chains{}, fmt.Errorf("%w: %v", ErrNoNFTables, err)
+	}
+	return c, ch, nil
+}
+
+// addChains queues the creation of stack's table and chains, which keeps
+// them as they are where they exist.
+func (m *Manager) addChains(c *nftables.Conn) chains {
 	t := c.AddTable(m.table())
 	ch := m.chains(t)
 	c.AddChain(ch.prerouting)
@@ -51,10 +61,7 @@ func (m *Manager) conn() (*nftables.Conn, chains, error) {
 	c.AddChain(ch.postrouting)
 	c.AddChain(ch.forward)
 	c.AddChain(ch.guard)
-	if err := c.Flush(); err != nil {
-		return nil, chains{}, fmt.Errorf("%w: %v", ErrNoNFTables, err)
-	}
-	return c, ch, nil
+	return ch
 }
 
 func netTag(n *Network) []byte          { return []byte("net:" + n.ID) }
@@ -62,8 +69,20 @@ func portTag(containerID string) []byte { return []byte("port:" + containerID) }
 
 // addNetworkRules installs masquerade (or isolation, for internal
 // networks) for n. Without nf_tables it warns and carries on: containers
-// then talk to each other but not to the outside.
-func (m *Manager) addNetworkRules(n *Network) error {
+// then talk to each other but not to the outside. A fresh network's rules
+// go in one batch with the table and chains; otherwise the network's old
+// rules, if any, are replaced.
+func (m *Manager) addNetworkRules(n *Network, fresh bool) error {
+	if fresh {
+		c, err := nftables.New()
+		if err == nil {
+			m.queueNetworkRules(c, m.addChains(c), n)
+			if err = c.Flush(); err == nil {
+				return m.networkRulesAdded(n)
+			}
+		}
+		// Tell a missing nf_tables from a refused rule the slow way.
+	}
 	c, ch, err := m.conn()
 	if err != nil {
 		m.warn("%v: containers on network %q get no egress and published ports use the userland proxy only", err, n.Name)
@@ -72,6 +91,23 @@ func (m *Manager) addNetworkRules(n *Network) error {
 	if err := m.delTagged(c, []*nftables.Chain{ch.postrouting, ch.forward, ch.guard}, netTag(n)); err != nil {
 		return err
 	}
+	m.queueNetworkRules(c, ch, n)
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("nftables rules for network %q: %w", n.Name, err)
+	}
+	return m.networkRulesAdded(n)
+}
+
+func (m *Manager) networkRulesAdded(n *Network) error {
+	_ = sysctl("net/ipv4/conf/"+n.Bridge+"/route_localnet", "1")
+	if !n.Internal {
+		m.checkForwardPolicy()
+	}
+	return nil
+}
+
+// queueNetworkRules queues n's rules on c.
+func (m *Manager) queueNetworkRules(c *nftables.Conn, ch chains, n *Network) {
 	tag := netTag(n)
 	add := func(chain *nftables.Chain, e []expr.Any) {
 		c.AddRule(&nftables.Rule{Table: chain.Table, Chain: chain, Exprs: e, UserData: tag})
@@ -96,14 +132,6 @@ func (m *Manager) addNetworkRules(n *Network) error {
 		}
 		add(ch.postrouting, concat(matchPrefix(s.Prefix, false), matchOif(n.Bridge, true), []expr.Any{&expr.Masq{}}))
 	}
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("nftables rules for network %q: %w", n.Name, err)
-	}
-	_ = sysctl("net/ipv4/conf/"+n.Bridge+"/route_localnet", "1")
-	if !n.Internal {
-		m.checkForwardPolicy()
-	}
-	return nil
 }
 
 func (m *Manager) delNetworkRules(n *Network) error {

@@ -104,11 +104,7 @@ func (s *store) create(n *Network) error {
 	if err != nil {
 		return err
 	}
-	data = append(data, '\n')
-	if err := writeFileAtomic(s.createdPath(n.Name), data, true); err != nil {
-		return err
-	}
-	return writeFileAtomic(s.path(n.Name), data, true)
+	return writeFile(s.path(n.Name), append(data, '\n'), true, s.createdPath(n.Name))
 }
 
 // save replaces a record after an endpoint change. It is not synced: a
@@ -187,6 +183,12 @@ func (s *store) update(name string, fn func(*Network) error) (*Network, error) {
 // process see either the old or the new content; with sync, so does a
 // power loss.
 func writeFileAtomic(path string, data []byte, sync bool) error {
+	return writeFile(path, data, sync, "")
+}
+
+// writeFile is writeFileAtomic that can also leave the same content, the
+// same inode, under a second name: one sync covers both.
+func writeFile(path string, data []byte, sync bool, alsoAt string) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
@@ -207,6 +209,14 @@ func writeFileAtomic(path string, data []byte, sync bool) error {
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
+	}
+	if alsoAt != "" {
+		if err := os.Remove(alsoAt); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err := os.Link(tmp.Name(), alsoAt); err != nil {
+			return err
+		}
 	}
 	return os.Rename(tmp.Name(), path)
 }

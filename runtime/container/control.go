@@ -130,9 +130,6 @@ func (m *monitor) serveExec(conn *net.UnixConn, req controlRequest, fds []int) {
 	case inst == nil:
 		writePacket(conn, controlReply{Error: ErrNotRunning.Error()})
 		return
-	case m.c.NoInit:
-		writePacket(conn, controlReply{Error: ErrNoInit.Error()})
-		return
 	case req.Process == nil:
 		writePacket(conn, controlReply{Error: "exec: no process"})
 		return
@@ -157,7 +154,7 @@ func (m *monitor) serveExec(conn *net.UnixConn, req controlRequest, fds []int) {
 			next++
 		}
 	}
-	id, replies, err := inst.exec(p, stdio)
+	id, replies, err := m.startExec(inst, p, stdio)
 	if err != nil {
 		writePacket(conn, controlReply{Error: err.Error()})
 		return

@@ -194,15 +194,13 @@ func (m *Manager) deleteTableIfEmpty() error {
 	return m.deleteTable()
 }
 
-// hasNetworkRules reports whether n's rules are in place; another stack
-// root may have dropped the table, or the host flushed its ruleset.
+// hasNetworkRules reports whether n's rules are in place; the host's
+// ruleset may have been flushed behind stack's back. It runs on every
+// attach, so it is one request: a missing table fails the dump.
 func (m *Manager) hasNetworkRules(n *Network) bool {
 	c, err := nftables.New()
 	if err != nil {
 		return true // nothing to repair without nf_tables
-	}
-	if !m.tableExists(c) {
-		return false
 	}
 	rules, err := c.GetRules(m.table(), m.chains(m.table()).postrouting)
 	if err != nil {

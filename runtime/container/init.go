@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -124,6 +123,9 @@ func (in *initProcess) run() error {
 	if err := in.prepare(); err != nil {
 		return err
 	}
+	// The threads os/signal starts exist by the time the monitor counts
+	// ours for the pids limit.
+	<-in.notified
 	if err := sendMessage(in.sock, message{Type: msgReady}); err != nil {
 		return err
 	}
@@ -138,14 +140,12 @@ func (in *initProcess) run() error {
 	if in.cfg.NoInit {
 		return in.execMain()
 	}
-	<-in.notified
 	pid, master, err := in.spawn(in.cfg.Process, [3]int{0, 1, 2})
 	if err != nil {
 		return err
 	}
 	in.mainPid = pid
 	in.reply(message{Type: msgStarted, Pid: pid}, master)
-	time.AfterFunc(trimDelay, trimMemory)
 	return in.loop(in.signals)
 }
 

@@ -25,6 +25,7 @@ type instance struct {
 	master  *os.File // the main process's terminal, if any
 	cgroup  *cgroups.Cgroup
 	netns   *os.File
+	mountNS *os.File // see takeMountNS
 	closers []io.Closer
 
 	mu      sync.Mutex
@@ -46,6 +47,9 @@ type launchSpec struct {
 	Cgroup    string   // cgroup name; "" for none
 	ShareDir  string   // where monitors share the init binary's sealed copy; "" for a private one
 	JoinNetns *os.File // network namespace to join (--network container:X)
+	// WhileStarting, if set, runs once the init is started and before it
+	// is configured: the caller's set-up overlaps the init's start-up.
+	WhileStarting func() error
 }
 
 // launch clones the init into new namespaces, wires it and starts the main
@@ -122,6 +126,14 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 	// is done now, in parallel.
 	if inst.cgroup != nil && inst.cgroup.Dir() == "" {
 		if err := inst.cgroup.Add(inst.pid); err != nil {
+			return inst, err
+		}
+	}
+	if ns, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/mnt"); err == nil {
+		inst.mountNS = ns
+	}
+	if spec.WhileStarting != nil {
+		if err := spec.WhileStarting(); err != nil {
 			return inst, err
 		}
 	}
@@ -305,8 +317,23 @@ func (inst *instance) sendSignal(sig unix.Signal) {
 	}
 }
 
+// takeMountNS hands over the handle on the container's mount namespace,
+// taken when the init started. While it is open, the exit of the init
+// leaves the namespace's mounts alone; tearing them down (overlay, proc,
+// dev, binds) costs an RCU grace period or more, which the caller can pay
+// after the exit is reported rather than before. Nil if there is none.
+func (inst *instance) takeMountNS() *os.File {
+	ns := inst.mountNS
+	inst.mountNS = nil
+	return ns
+}
+
 // release closes the monitor's side after the init has exited.
 func (inst *instance) release() {
+	if inst.mountNS != nil {
+		inst.mountNS.Close()
+		inst.mountNS = nil
+	}
 	for _, c := range inst.closers {
 		c.Close()
 	}

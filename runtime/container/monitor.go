@@ -47,17 +47,21 @@ type monitor struct {
 	stopping bool          // a stop was asked for: do not restart
 	wake     chan struct{} // interrupts the restart backoff
 	trimOnce sync.Once
+
+	setUp func() error // the monitor's own set-up, done while its first init starts
+	ended []*os.File   // mount namespaces of exited inits, see instance.takeMountNS
 }
 
-// trimDelay is how long after the start the monitor and the init give
-// back what their start-up allocated: by then a short-lived container has
-// exited, and the collection costs it nothing.
+// trimDelay is how long after the start the monitor gives back what its
+// start-up allocated: by then a short-lived container has exited, and the
+// collection costs it nothing.
 const trimDelay = 200 * time.Millisecond
 
-// trimMemory returns the garbage of the start-up (flag and configuration
-// parsing, package initialization) to the system and keeps the heap small
-// from then on: the monitor and the init live as long as their container,
-// one pair per container, and each mostly waits.
+// trimMemory returns the garbage of the monitor's start-up (flag and
+// configuration parsing, package initialization) to the system and keeps
+// its heap small from then on: it lives as long as its container, and
+// mostly waits. Not in the init: a collection may need a new thread, which
+// a container at its pids limit would refuse it.
 func trimMemory() {
 	debug.SetGCPercent(lowGCPercent)
 	debug.FreeOSMemory()
@@ -130,22 +134,35 @@ func (m *monitor) run() error {
 	st.MonitorStart = processStart(st.MonitorPid)
 	st.StoppedByUser = false
 	runDir := m.store.RunDir(m.c.ID)
-	if err := os.MkdirAll(filepath.Join(runDir, "rootfs"), 0o700); err != nil {
-		return err
-	}
 	defer os.RemoveAll(runDir)
-	log, err := openLog(m.store.LogPath(m.c.ID), m.c.Log)
-	if err != nil {
-		return err
+	var ln *net.UnixListener
+	defer func() {
+		if ln != nil {
+			ln.Close()
+		}
+		if m.log != nil {
+			m.log.Close()
+		}
+	}()
+	// The start-up of the init's runtime is the longest step of a start:
+	// the monitor sets itself up meanwhile (see launchSpec.WhileStarting).
+	m.setUp = func() error {
+		if err := os.MkdirAll(filepath.Join(runDir, "rootfs"), 0o700); err != nil {
+			return err
+		}
+		log, err := openLog(m.store.LogPath(m.c.ID), m.c.Log)
+		if err != nil {
+			return err
+		}
+		m.log = log
+		if ln, err = m.listen(runDir); err != nil {
+			return err
+		}
+		go m.serve(ln)
+		return nil
 	}
-	m.log = log
-	defer log.Close()
-	ln, err := m.listen(runDir)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	go m.serve(ln)
+	// The mounts of exited containers go last, once the exit is reported.
+	defer m.dropEnded()
 
 	for {
 		code, err := m.runOnce()
@@ -158,6 +175,7 @@ func (m *monitor) run() error {
 			m.finish(code, nil)
 			return nil
 		}
+		m.dropEnded()
 		m.setState(func(s *State) { s.Status = StatusRestarting; s.RestartCount++ })
 		select {
 		case <-time.After(delay):
@@ -187,10 +205,13 @@ func (m *monitor) runOnce() (int, error) {
 		}
 		return 0, err
 	}
+	setUp := m.setUp
+	m.setUp = nil
 	inst, err := launch(context.Background(), launchSpec{
 		Config: &cfg, RootfsDir: filepath.Join(m.store.RunDir(m.c.ID), "rootfs"),
 		Mounts: etcMounts(etcDir, false), EtcDir: etcDir, Stdio: stdio,
 		Hooks: m.hooks, Cgroup: cgroupName(m.c.ID), ShareDir: m.store.runRoot, JoinNetns: netns,
+		WhileStarting: setUp,
 	})
 	if netns != nil {
 		netns.Close()
@@ -245,6 +266,9 @@ func (m *monitor) runOnce() (int, error) {
 	m.mu.Lock()
 	m.inst = nil
 	m.mu.Unlock()
+	if ns := inst.takeMountNS(); ns != nil {
+		m.ended = append(m.ended, ns)
+	}
 	inst.release()
 	wg.Wait()
 	for _, r := range relays {
@@ -287,6 +311,14 @@ func (m *monitor) recordExit(change func(*State)) {
 	m.mu.Lock()
 	change(&m.c.State)
 	m.mu.Unlock()
+}
+
+// dropEnded lets the mount namespaces of exited inits go.
+func (m *monitor) dropEnded() {
+	for _, ns := range m.ended {
+		ns.Close()
+	}
+	m.ended = nil
 }
 
 // joinedNetns opens the network namespace of the container named by

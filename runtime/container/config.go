@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"stack/runtime/seccomp"
 )
 
@@ -69,9 +71,10 @@ type Rlimit struct {
 	Hard uint64 `json:"hard"`
 }
 
-// Mount is a bind or tmpfs mount inside the container.
+// Mount is a bind or tmpfs mount inside the container, or a host device
+// made available at Target (see DeviceMount).
 type Mount struct {
-	Type     string   `json:"type"` // "bind" or "tmpfs"
+	Type     string   `json:"type"` // "bind", "tmpfs" or "device"
 	Source   string   `json:"source,omitempty"`
 	Target   string   `json:"target"`
 	ReadOnly bool     `json:"readOnly,omitempty"`
@@ -169,8 +172,8 @@ func (c *Config) validate() error {
 		problems = append(problems, "process: no command given and the image has none")
 	}
 	for i, m := range c.Mounts {
-		if m.Type != "bind" && m.Type != "tmpfs" {
-			problems = append(problems, fmt.Sprintf("mounts[%d]: type %q: expected bind or tmpfs", i, m.Type))
+		if m.Type != "bind" && m.Type != "tmpfs" && m.Type != "device" {
+			problems = append(problems, fmt.Sprintf("mounts[%d]: type %q: expected bind, tmpfs or device", i, m.Type))
 		}
 		if !strings.HasPrefix(m.Target, "/") {
 			problems = append(problems, fmt.Sprintf("mounts[%d]: target %q: expected an absolute path", i, m.Target))
@@ -280,4 +283,50 @@ func seccompFilter(profile json.RawMessage, caps []string) (seccomp.Filter, erro
 		return nil, fmt.Errorf("seccomp profile: %w", err)
 	}
 	return p.Compile(caps)
+}
+
+// DeviceMount reads docker's --device HOST[:CONTAINER[:PERMISSIONS]] (the
+// fields of devices: in a stack file) into the mount that makes the host's
+// device node HOST, a character or block device, appear at CONTAINER. The
+// runtime sets no device cgroup rules, so it cannot restrict a device to
+// reading: the permissions must allow read and write ("rw" or "rwm").
+func DeviceMount(host, target, permissions string) (Mount, error) {
+	if target == "" {
+		target = host
+	}
+	if permissions == "" {
+		permissions = "rwm"
+	}
+	switch {
+	case !filepath.IsAbs(host):
+		return Mount{}, fmt.Errorf("device %q: expected an absolute host path", host)
+	case !filepath.IsAbs(target):
+		return Mount{}, fmt.Errorf("device %q: container path %q: expected an absolute path", host, target)
+	case strings.Trim(permissions, "rwm") != "":
+		return Mount{}, fmt.Errorf("device %q: permissions %q: expected letters of rwm", host, permissions)
+	case !strings.Contains(permissions, "r") || !strings.Contains(permissions, "w"):
+		return Mount{}, fmt.Errorf("device %q: permissions %q: only rw and rwm are supported, without a device cgroup a device cannot be made read- or write-only", host, permissions)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(host, &st); err != nil {
+		return Mount{}, fmt.Errorf("device %q: %w", host, err)
+	}
+	if t := st.Mode & unix.S_IFMT; t != unix.S_IFCHR && t != unix.S_IFBLK {
+		return Mount{}, fmt.Errorf("device %q: not a character or block device", host)
+	}
+	return Mount{Type: "device", Source: host, Target: filepath.Clean(target), Options: []string{permissions}}, nil
+}
+
+// ParseDevice reads --device HOST[:CONTAINER[:PERMISSIONS]].
+func ParseDevice(spec string) (Mount, error) {
+	parts := strings.Split(spec, ":")
+	if len(parts) > 3 {
+		return Mount{}, fmt.Errorf("device %q: expected HOST[:CONTAINER[:PERMISSIONS]]", spec)
+	}
+	parts = append(parts, "", "")
+	// HOST:PERMISSIONS is docker's short form.
+	if parts[2] == "" && parts[1] != "" && !strings.HasPrefix(parts[1], "/") {
+		parts[1], parts[2] = "", parts[1]
+	}
+	return DeviceMount(parts[0], parts[1], parts[2])
 }

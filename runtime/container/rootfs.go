@@ -255,6 +255,8 @@ func mountUser(root string, cfg *initConfig) error {
 		switch m.Type {
 		case "tmpfs":
 			err = mountTmpfs(root, m)
+		case "device":
+			err = makeDevice(root, m)
 		default:
 			err = mountBind(root, m)
 		}
@@ -263,6 +265,40 @@ func mountUser(root string, cfg *initConfig) error {
 		}
 	}
 	return nil
+}
+
+// makeDevice makes a node of the host's device m.Source at m.Target, with
+// the host node's mode and owner; like the nodes of --privileged, it is made
+// rather than bound (see copyHostDevices). A node already there is replaced.
+func makeDevice(root string, m Mount) error {
+	var st unix.Stat_t
+	if err := unix.Stat(m.Source, &st); err != nil {
+		return fmt.Errorf("device: %w", err)
+	}
+	if t := st.Mode & unix.S_IFMT; t != unix.S_IFCHR && t != unix.S_IFBLK {
+		return fmt.Errorf("device %s: not a character or block device", m.Source)
+	}
+	if err := mkdirInRoot(root, filepath.Dir(m.Target)); err != nil {
+		return err
+	}
+	parent, err := openInRoot(root, filepath.Dir(m.Target), unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(parent)
+	name := filepath.Base(m.Target)
+	if err := unix.Unlinkat(parent, name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("device %s: replace %s: %w", m.Source, m.Target, err)
+	}
+	if err := unix.Mknodat(parent, name, st.Mode, int(st.Rdev)); err != nil {
+		return fmt.Errorf("device %s: %w", m.Source, err)
+	}
+	// The umask applied to mknod; the mode and owner are the host's. The
+	// node was just made by name in a directory resolved inside the root.
+	if err := unix.Fchmodat(parent, name, st.Mode&0o7777, 0); err != nil {
+		return err
+	}
+	return unix.Fchownat(parent, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
 }
 
 func mountTmpfs(root string, m Mount) error {

@@ -75,3 +75,43 @@ func TestValidateSeccomp(t *testing.T) {
 		})
 	}
 }
+
+func TestParseDevice(t *testing.T) {
+	if _, err := os.Stat("/dev/null"); err != nil {
+		t.Skip("no /dev/null")
+	}
+	cases := []struct {
+		spec    string
+		want    Mount
+		wantErr string
+	}{
+		{"/dev/null", Mount{Type: "device", Source: "/dev/null", Target: "/dev/null", Options: []string{"rwm"}}, ""},
+		{"/dev/null:/dev/nothing", Mount{Type: "device", Source: "/dev/null", Target: "/dev/nothing", Options: []string{"rwm"}}, ""},
+		{"/dev/null:/dev/n:rw", Mount{Type: "device", Source: "/dev/null", Target: "/dev/n", Options: []string{"rw"}}, ""},
+		{"/dev/null:rw", Mount{Type: "device", Source: "/dev/null", Target: "/dev/null", Options: []string{"rw"}}, ""},
+		{"/dev/null:/dev/n:r", Mount{}, "only rw and rwm are supported"},
+		{"/dev/null:/dev/n:rx", Mount{}, `permissions "rx": expected letters of rwm`},
+		{"dev/null", Mount{}, "expected an absolute host path"},
+		{"/dev/null:dev/n", Mount{}, `permissions "dev/n": expected letters of rwm`},
+		{"/dev/no-such-device", Mount{}, "no such file or directory"},
+		{"/etc/hostname", Mount{}, "not a character or block device"},
+		{"/a:/b:rw:x", Mount{}, "expected HOST[:CONTAINER[:PERMISSIONS]]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.spec, func(t *testing.T) {
+			got, err := ParseDevice(tc.spec)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Type != tc.want.Type || got.Source != tc.want.Source || got.Target != tc.want.Target || strings.Join(got.Options, ",") != strings.Join(tc.want.Options, ",") {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}

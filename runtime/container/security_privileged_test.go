@@ -2,6 +2,7 @@ package container
 
 import (
 	"fmt"
+	"os"
 	"testing"
 )
 
@@ -39,5 +40,27 @@ func TestPrivilegedWorld(t *testing.T) {
 				t.Errorf("%s: got %q (exit %d), want %q", tc.script, got, code, tc.want)
 			}
 		})
+	}
+}
+
+// TestDevices checks --device: the host's node appears where asked and
+// can be opened, and nothing else of the host's /dev comes along.
+func TestDevices(t *testing.T) {
+	for _, d := range []string{"/dev/fuse", "/dev/kmsg"} {
+		if _, err := os.Stat(d); err != nil {
+			t.Skipf("the host has no %s", d)
+		}
+	}
+	cfg := testConfig(t, "sh", "-c", "exec 3<>/dev/fuse && echo fuse opened; test -c /opt/kmsg && echo kmsg at /opt; test -e /dev/kmsg || echo no /dev/kmsg; test -e /dev/loop-control || echo no loop-control")
+	for _, spec := range []string{"/dev/fuse", "/dev/kmsg:/opt/kmsg:rw"} {
+		m, err := ParseDevice(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Mounts = append(cfg.Mounts, m)
+	}
+	want := "fuse opened\nkmsg at /opt\nno /dev/kmsg\nno loop-control"
+	if got, code := runOutput(t, cfg); got != want {
+		t.Errorf("got %q (exit %d), want %q", got, code, want)
 	}
 }

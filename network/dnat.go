@@ -3,6 +3,7 @@ package network
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -20,8 +21,8 @@ func (m *Manager) addDNAT(containerID string, bindings []PortBinding, addrs []ne
 	if err != nil {
 		return err
 	}
-	tag := portTag(containerID)
-	if err := m.delTagged(c, []*nftables.Chain{ch.prerouting, ch.output}, tag); err != nil {
+	tag := portTag(containerID, m.hostVethOf(containerID, addrs))
+	if err := m.delTagged(c, []*nftables.Chain{ch.prerouting, ch.output}, portTagOf(containerID)); err != nil {
 		return err
 	}
 	for _, b := range bindings {
@@ -40,6 +41,25 @@ func (m *Manager) addDNAT(containerID string, bindings []PortBinding, addrs []ne
 		return fmt.Errorf("dnat rules: %w", err)
 	}
 	return nil
+}
+
+// hostVethOf finds the host end of the veth through which containerID has
+// one of addrs; "" when no record says.
+func (m *Manager) hostVethOf(containerID string, addrs []netip.Addr) string {
+	nets, err := m.List()
+	if err != nil {
+		return ""
+	}
+	for _, n := range nets {
+		if ep, ok := n.Endpoints[containerID]; ok {
+			for _, a := range ep.Addrs {
+				if slices.Contains(addrs, a) {
+					return ep.HostVeth
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // dnatMatch selects the packets of binding b that can go to target.
@@ -67,7 +87,7 @@ func (m *Manager) Unpublish(containerID string) error {
 		return nil
 	}
 	ch := m.chains(m.table())
-	if err := m.delTagged(c, []*nftables.Chain{ch.prerouting, ch.output}, portTag(containerID)); err != nil {
+	if err := m.delTagged(c, []*nftables.Chain{ch.prerouting, ch.output}, portTagOf(containerID)); err != nil {
 		return fmt.Errorf("unpublish %s: %w", shortID(containerID), err)
 	}
 	return nil

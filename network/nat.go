@@ -64,8 +64,31 @@ func (m *Manager) addChains(c *nftables.Conn) chains {
 	return ch
 }
 
-func netTag(n *Network) []byte          { return []byte("net:" + n.ID) }
-func portTag(containerID string) []byte { return []byte("port:" + containerID) }
+func netTag(n *Network) []byte { return []byte("net:" + n.ID) }
+
+// portTag names the container and the host end of the veth its ports are
+// forwarded through, so that sweepRules can tell rules of a container that
+// is gone; rules made before the veth was in the tag have only the ID.
+func portTag(containerID, veth string) []byte {
+	if veth == "" {
+		return []byte("port:" + containerID)
+	}
+	return []byte("port:" + containerID + "@" + veth)
+}
+
+// portTagOf matches the port rules of containerID, with or without veth.
+func portTagOf(containerID string) func([]byte) bool {
+	plain := portTag(containerID, "")
+	return func(tag []byte) bool {
+		rest, ok := bytes.CutPrefix(tag, plain)
+		return ok && (len(rest) == 0 || rest[0] == '@')
+	}
+}
+
+// tagIs matches one tag exactly.
+func tagIs(tag []byte) func([]byte) bool {
+	return func(t []byte) bool { return bytes.Equal(t, tag) }
+}
 
 // addNetworkRules installs masquerade (or isolation, for internal
 // networks) for n. Without nf_tables it warns and carries on: containers
@@ -88,7 +111,7 @@ func (m *Manager) addNetworkRules(n *Network, fresh bool) error {
 		m.warn("%v: containers on network %q get no egress and published ports use the userland proxy only", err, n.Name)
 		return nil
 	}
-	if err := m.delTagged(c, []*nftables.Chain{ch.postrouting, ch.forward, ch.guard}, netTag(n)); err != nil {
+	if err := m.delTagged(c, []*nftables.Chain{ch.postrouting, ch.forward, ch.guard}, tagIs(netTag(n))); err != nil {
 		return err
 	}
 	m.queueNetworkRules(c, ch, n)
@@ -143,7 +166,7 @@ func (m *Manager) delNetworkRules(n *Network) error {
 		return nil
 	}
 	ch := m.chains(m.table())
-	return m.delTagged(c, []*nftables.Chain{ch.postrouting, ch.forward, ch.guard}, netTag(n))
+	return m.delTagged(c, []*nftables.Chain{ch.postrouting, ch.forward, ch.guard}, tagIs(netTag(n)))
 }
 
 func (m *Manager) tableExists(c *nftables.Conn) bool {
@@ -151,8 +174,8 @@ func (m *Manager) tableExists(c *nftables.Conn) bool {
 	return err == nil
 }
 
-// delTagged removes the rules of chains whose user data is tag.
-func (m *Manager) delTagged(c *nftables.Conn, list []*nftables.Chain, tag []byte) error {
+// delTagged removes the rules of chains whose user data match accepts.
+func (m *Manager) delTagged(c *nftables.Conn, list []*nftables.Chain, match func([]byte) bool) error {
 	n := 0
 	for _, chain := range list {
 		rules, err := c.GetRules(chain.Table, chain)
@@ -160,7 +183,7 @@ func (m *Manager) delTagged(c *nftables.Conn, list []*nftables.Chain, tag []byte
 			continue
 		}
 		for _, r := range rules {
-			if bytes.Equal(r.UserData, tag) {
+			if match(r.UserData) {
 				if err := c.DelRule(r); err != nil {
 					return err
 				}
@@ -172,7 +195,7 @@ func (m *Manager) delTagged(c *nftables.Conn, list []*nftables.Chain, tag []byte
 		return nil
 	}
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("remove nftables rules %s: %w", tag, err)
+		return fmt.Errorf("remove nftables rules: %w", err)
 	}
 	return nil
 }

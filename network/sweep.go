@@ -3,6 +3,7 @@ package network
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"path/filepath"
@@ -106,35 +107,46 @@ func recordNames(path, bridge string) bool {
 	return n.Bridge == bridge
 }
 
-// sweepRules removes the network rules of m's table whose bridge no longer
-// exists. The bridge is looked up after the rules are listed: a rule seen
-// then was made after its bridge, so a missing bridge is one that was
-// removed, not one about to be made.
+// sweepRules removes the rules of m's table whose bridge no longer exists,
+// and the port rules whose container's veth is gone or released. The links
+// are looked up after the rules are listed: a rule seen then was made after
+// its link, and a container's port rules go before its veth is released,
+// so a missing link is one that was removed, not one about to be made.
 func (m *Manager) sweepRules() error {
 	c, err := nftables.New()
 	if err != nil || !m.tableExists(c) {
 		return nil
 	}
 	ch := m.chains(m.table())
-	gone := map[string]bool{}
+	live := map[string]bool{}
+	gone := func(name string, plugged bool) bool {
+		key := fmt.Sprint(name, plugged)
+		if ok, seen := live[key]; seen {
+			return !ok
+		}
+		link, err := netlink.LinkByName(name)
+		ok := err == nil && (!plugged || link.Attrs().MasterIndex != 0)
+		var notFound netlink.LinkNotFoundError
+		if err != nil && !errors.As(err, &notFound) {
+			ok = true // cannot tell: keep
+		}
+		live[key] = ok
+		return !ok
+	}
 	n := 0
-	for _, chain := range []*nftables.Chain{ch.postrouting, ch.forward, ch.guard} {
+	for _, chain := range []*nftables.Chain{ch.prerouting, ch.output, ch.postrouting, ch.forward, ch.guard} {
 		rules, err := c.GetRules(chain.Table, chain)
 		if err != nil {
 			continue
 		}
 		for _, r := range rules {
-			id, ok := bytes.CutPrefix(r.UserData, []byte("net:"))
-			if !ok || len(id) < 11 {
-				continue
-			}
-			br := bridgeName(string(id))
-			stale, seen := gone[br]
-			if !seen {
-				_, err := netlink.LinkByName(br)
-				var notFound netlink.LinkNotFoundError
-				stale = errors.As(err, &notFound)
-				gone[br] = stale
+			stale := false
+			if id, ok := bytes.CutPrefix(r.UserData, []byte("net:")); ok && len(id) >= 11 {
+				stale = gone(bridgeName(string(id)), false)
+			} else if port, ok := bytes.CutPrefix(r.UserData, []byte("port:")); ok {
+				if _, veth, ok := bytes.Cut(port, []byte("@")); ok && len(veth) > 0 {
+					stale = gone(string(veth), true)
+				}
 			}
 			if stale {
 				if err := c.DelRule(r); err != nil {
@@ -147,5 +159,10 @@ func (m *Manager) sweepRules() error {
 	if n == 0 {
 		return nil
 	}
-	return c.Flush()
+	// A rule removed meanwhile by its owner fails the batch: the next
+	// sweep takes the rest.
+	if err := c.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
+		return err
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
@@ -223,5 +224,51 @@ func TestSweepKeepsAttachedVeth(t *testing.T) {
 	}
 	if linkExists(att.HostVeth) {
 		t.Errorf("detach left veth %s", att.HostVeth)
+	}
+}
+
+// Port rules name the container's veth: those of a container whose veth
+// is released (it died and nobody unpublished, as when its root was thrown
+// away) go with the sweep; those of a running container stay.
+func TestSweepPortRulesOfDeadContainer(t *testing.T) {
+	m := testManager(t)
+	_, att := publishSetup(t, m, "10.251.77.0/24")
+	p, err := m.Publish("web", []PortBinding{{HostIP: netip.MustParseAddr("127.0.0.1"), ContainerPort: 8080, Proto: "tcp"}}, []netip.Addr{att.Addrs[0].Addr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	portRules := func() []string {
+		c, err := nftables.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tags []string
+		ch := m.chains(m.table())
+		for _, chain := range []*nftables.Chain{ch.prerouting, ch.output} {
+			rules, _ := c.GetRules(chain.Table, chain)
+			for _, r := range rules {
+				tags = append(tags, string(r.UserData))
+			}
+		}
+		return tags
+	}
+	want := "port:web@" + att.HostVeth
+	if got := portRules(); len(got) != 2 || got[0] != want || got[1] != want {
+		t.Fatalf("port rules: got tags %q, want two tagged %q", got, want)
+	}
+	m.sweep()
+	if got := portRules(); len(got) != 2 {
+		t.Errorf("the sweep took the port rules of a running container: left %q", got)
+	}
+	if err := m.Release("web", "pub"); err != nil {
+		t.Fatal(err)
+	}
+	m.sweep()
+	if got := portRules(); len(got) != 0 {
+		t.Errorf("port rules of a released container survived the sweep: %q", got)
+	}
+	if err := m.Unpublish("web"); err != nil {
+		t.Errorf("unpublish after the sweep: %v", err)
 	}
 }

@@ -70,7 +70,10 @@ func (m *monitor) handle(conn *net.UnixConn) {
 		// A paused container is stopped as Docker does: resumed, so that the
 		// stop signal and, after the timeout, SIGKILL take effect.
 		thaw(m.c.ID)
+		done := make(chan struct{})
+		go m.thawAfter(timeout, done)
 		m.stop(sig, timeout)
+		close(done)
 		answer(controlReply{})
 	case "kill":
 		sig, err := parseSignalNumber(req.Signal)
@@ -108,6 +111,25 @@ func (m *monitor) handle(conn *net.UnixConn) {
 		m.serveExec(conn, req, fds)
 	default:
 		answer(controlReply{Error: "unknown operation " + req.Op})
+	}
+}
+
+// thawAfter keeps the container thawed from the stop timeout on until
+// done, so that a pause that came during the grace period cannot hold off
+// the SIGKILL that ends it.
+func (m *monitor) thawAfter(timeout time.Duration, done <-chan struct{}) {
+	select {
+	case <-done:
+		return
+	case <-time.After(timeout):
+	}
+	for {
+		thaw(m.c.ID)
+		select {
+		case <-done:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 

@@ -226,3 +226,26 @@ func TestPauseSkipsHealthchecks(t *testing.T) {
 		}
 	}
 }
+
+// TestPauseDuringStop pauses a container while a stop waits out its grace
+// period: the SIGKILL at the end of it must still end the container.
+func TestPauseDuringStop(t *testing.T) {
+	s, c := startTestContainer(t, "sh", "-c", `trap "" TERM; echo >/tmp/ready; while :; do sleep 0.05; done`)
+	waitGrowth(t, filepath.Join(c.Rootfs.Upper, "tmp", "ready"), 0) // SIGTERM is ignored from now on
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Stop(ctx, c.ID, "", 3*time.Second) }()
+	time.Sleep(500 * time.Millisecond) // into the grace period
+	if err := s.Pause(c.ID); errors.Is(err, ErrNotRunning) {
+		t.Skip("the grace period was over before the pause: nothing to test")
+	} else if err != nil {
+		t.Fatalf("pause during stop: %v", err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("stop of a container paused during its grace period: %v", err)
+	}
+	if left := cgroupLeft(c.ID); len(left) > 0 {
+		t.Errorf("cgroup left behind: %v", left)
+	}
+}

@@ -35,6 +35,7 @@ type containerCreateOptions struct {
 	network, stopSignal, memory                        string
 	env, envFiles, publish, volumes, tmpfs, labels     []string
 	capAdd, capDrop, securityOpts, ulimits, logOpts    []string
+	devices                                            []string
 	autoRemove, tty, readOnly, privileged, noInit      bool
 	useInit, noHealthcheck                             bool
 	cpus                                               float64
@@ -98,6 +99,7 @@ func addContainerCreateFlags(f *pflag.FlagSet, o *containerCreateOptions) {
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "drop a capability")
 	f.BoolVar(&o.readOnly, "read-only", false, "mount the root file system read-only")
 	f.BoolVar(&o.privileged, "privileged", false, "give every capability and no seccomp filter")
+	f.StringArrayVar(&o.devices, "device", nil, "add a host device: HOST[:CONTAINER[:rw|rwm]]")
 	f.StringArrayVar(&o.securityOpts, "security-opt", nil, "no-new-privileges[:true|false], seccomp=unconfined or seccomp=PROFILE.json")
 	f.StringVar(&o.network, "network", "bridge", "network: bridge, none, host, container:<name> or a network name")
 	f.StringVar(&o.healthCmd, "health-cmd", "", "command to check health (run with /bin/sh -c)")
@@ -291,6 +293,13 @@ func (o *containerCreateOptions) security(cfg *container.Config) error {
 	}
 	if err := container.ParseSecurityOpts(&cfg.Security, o.securityOpts, dir); err != nil {
 		return fmt.Errorf("--security-opt %w", err)
+	}
+	for _, d := range o.devices {
+		m, err := container.ParseDevice(d)
+		if err != nil {
+			return fmt.Errorf("--device %w", err)
+		}
+		cfg.Mounts = append(cfg.Mounts, m)
 	}
 	if _, err := container.EffectiveCaps(cfg.Security); err != nil {
 		return err

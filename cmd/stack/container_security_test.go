@@ -88,3 +88,37 @@ services:
 	os.WriteFile(filepath.Join(sub, "profile.json"), []byte(`{"defaultAction": "SCMP_ACT_ALLOW"}`), 0o644)
 	e.must("-f", "sub/stack.yaml", "up", "-d")
 }
+
+// TestContainerDevice checks --device: the host's node is there and
+// usable, and a bad request is refused with the flag named.
+func TestContainerDevice(t *testing.T) {
+	e := newContainerTestEnv(t)
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		t.Skip("the host has no /dev/fuse")
+	}
+	out := e.ok("container", "run", "--rm", "--network", "none", "--device", "/dev/fuse", "--device", "/dev/fuse:/dev/f2:rw",
+		"busybox", "sh", "-c", "exec 3<>/dev/fuse && exec 4<>/dev/f2 && echo opened")
+	if out != "opened\n" {
+		t.Errorf("got %q", out)
+	}
+	_, errOut, code := e.stack("container", "run", "--rm", "--network", "none", "--device", "/dev/fuse:/dev/fuse:r", "busybox", "true")
+	if want := `--device "/dev/fuse": permissions "r": only rw and rwm are supported`; code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("--device with r: exit %d, stderr %q, want one containing %q", code, errOut, want)
+	}
+}
+
+// TestStackDeviceErrors checks that devices: is read, and a bad entry
+// refused with its service and index.
+func TestStackDeviceErrors(t *testing.T) {
+	e := newLcEnv(t, `name: NAME
+services:
+  job:
+    image: busybox
+    command: ["true"]
+    devices: ["/dev/null", "/etc/hostname"]
+`)
+	_, errOut, code := e.stack("up", "-d")
+	if want := `service "job": devices[1] "/etc/hostname": not a character or block device`; code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("up: exit %d, stderr %q, want one containing %q", code, errOut, want)
+	}
+}

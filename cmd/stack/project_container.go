@@ -47,6 +47,11 @@ func containerConfig(project *spec.Project, a planner.CreateContainer, imageID s
 	if cfg.Security, err = serviceSecurity(project, s); err != nil {
 		return nil, err
 	}
+	// Devices are mounts of their own kind; the executor adds the
+	// service's volumes to them.
+	if cfg.Mounts, err = serviceDevices(s); err != nil {
+		return nil, err
+	}
 	cfg.Log = serviceLog(s)
 	// A replacement is created under a temporary name; its DNS names are
 	// those of the replica it becomes.
@@ -213,6 +218,19 @@ func serviceSecurity(project *spec.Project, s *spec.Service) (container.Security
 		return sec, fmt.Errorf("service %q: security_opt %w", s.Name, err)
 	}
 	return sec, nil
+}
+
+// serviceDevices reads devices: as docker run reads --device.
+func serviceDevices(s *spec.Service) ([]container.Mount, error) {
+	var out []container.Mount
+	for i, d := range s.Devices {
+		m, err := container.DeviceMount(d.Source, d.Target, d.Permissions)
+		if err != nil {
+			return nil, fmt.Errorf("service %q: devices[%d] %w", s.Name, i, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 func serviceLog(s *spec.Service) container.LogConfig {

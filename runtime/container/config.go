@@ -299,20 +299,20 @@ func DeviceMount(host, target, permissions string) (Mount, error) {
 	}
 	switch {
 	case !filepath.IsAbs(host):
-		return Mount{}, fmt.Errorf("device %q: expected an absolute host path", host)
+		return Mount{}, fmt.Errorf("%q: expected an absolute host path", host)
 	case !filepath.IsAbs(target):
-		return Mount{}, fmt.Errorf("device %q: container path %q: expected an absolute path", host, target)
+		return Mount{}, fmt.Errorf("%q: container path %q: expected an absolute path", host, target)
 	case strings.Trim(permissions, "rwm") != "":
-		return Mount{}, fmt.Errorf("device %q: permissions %q: expected letters of rwm", host, permissions)
+		return Mount{}, fmt.Errorf("%q: permissions %q: expected letters of rwm", host, permissions)
 	case !strings.Contains(permissions, "r") || !strings.Contains(permissions, "w"):
-		return Mount{}, fmt.Errorf("device %q: permissions %q: only rw and rwm are supported, without a device cgroup a device cannot be made read- or write-only", host, permissions)
+		return Mount{}, fmt.Errorf("%q: permissions %q: only rw and rwm are supported, without a device cgroup a device cannot be made read- or write-only", host, permissions)
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(host, &st); err != nil {
-		return Mount{}, fmt.Errorf("device %q: %w", host, err)
+		return Mount{}, fmt.Errorf("%q: %w", host, err)
 	}
 	if t := st.Mode & unix.S_IFMT; t != unix.S_IFCHR && t != unix.S_IFBLK {
-		return Mount{}, fmt.Errorf("device %q: not a character or block device", host)
+		return Mount{}, fmt.Errorf("%q: not a character or block device", host)
 	}
 	return Mount{Type: "device", Source: host, Target: filepath.Clean(target), Options: []string{permissions}}, nil
 }
@@ -321,7 +321,7 @@ func DeviceMount(host, target, permissions string) (Mount, error) {
 func ParseDevice(spec string) (Mount, error) {
 	parts := strings.Split(spec, ":")
 	if len(parts) > 3 {
-		return Mount{}, fmt.Errorf("device %q: expected HOST[:CONTAINER[:PERMISSIONS]]", spec)
+		return Mount{}, fmt.Errorf("%q: expected HOST[:CONTAINER[:PERMISSIONS]]", spec)
 	}
 	parts = append(parts, "", "")
 	// HOST:PERMISSIONS is docker's short form.

@@ -86,6 +86,11 @@ func runUp(ctx context.Context, o *upOptions) error {
 		signal.Notify(o.signals, os.Interrupt, syscall.SIGTERM)
 		defer signal.Stop(o.signals)
 	}
+	// A recreate killed between creating the replacement and renaming it
+	// leaves a container under a temporary name: settle it before planning.
+	if err := s.host.recoverReplacements(ctx, s.project.Name, o.progress); err != nil {
+		return err
+	}
 	plan, err := planner.Up(ctx, s.project, s.observer(), s.executor(o.progress), options,
 		planner.ApplyOptions{Progress: progressPrinter(o.progress)})
 	if plan != nil {

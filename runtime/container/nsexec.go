@@ -69,6 +69,7 @@ func nsExecMain() {
 		sendMessage(nsExecSocketFd, message{Type: msgError, Error: err.Error()})
 		os.Exit(127)
 	}
+	go forwardSignals(pid)
 	var ws unix.WaitStatus
 	for {
 		_, err = unix.Wait4(pid, &ws, 0, nil)
@@ -82,6 +83,24 @@ func nsExecMain() {
 	}
 	sendMessage(nsExecSocketFd, message{Type: msgExited, Status: status})
 	os.Exit(0)
+}
+
+// forwardSignals passes the monitor's signal requests on to the process:
+// the init's protocol, so that a healthcheck's timeout can kill it.
+func forwardSignals(pid int) {
+	for {
+		m, fds, err := recvMessage(nsExecSocketFd)
+		closeAll(fds)
+		if errors.Is(err, unix.EBADMSG) {
+			continue
+		}
+		if err != nil {
+			return
+		}
+		if m.Type == msgSignal {
+			unix.Kill(pid, unix.Signal(m.Signal))
+		}
+	}
 }
 
 // nsExecStart reads the configuration and starts the process from a

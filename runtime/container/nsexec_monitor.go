@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -13,25 +14,62 @@ import (
 // startExec starts p in the running container: through its init, or, for
 // a container without one, through a helper that joins the namespaces of
 // its main process. The channel carries the started (or error) message,
-// then the exited one, as instance.exec's does.
+// then the exited one, as instance.exec's does; the ID is for signalExec.
 func (m *monitor) startExec(inst *instance, p Process, stdio [3]int) (int, <-chan reply, error) {
 	if !m.c.NoInit {
 		return inst.exec(p, stdio)
 	}
-	ch, err := m.nsExec(inst, p, stdio)
-	return 0, ch, err
+	return m.nsExec(inst, p, stdio)
+}
+
+// signalExec sends sig to the process that startExec started as id.
+func (m *monitor) signalExec(inst *instance, id int, sig unix.Signal) {
+	if id > 0 {
+		inst.signal(id, sig)
+		return
+	}
+	helpers.mu.Lock()
+	defer helpers.mu.Unlock()
+	if sock, ok := helpers.socks[id]; ok {
+		sendMessage(sock, message{Type: msgSignal, Signal: int(sig)})
+	}
+}
+
+// helpers are the sockets of the running helpers, by exec ID: negative,
+// so as not to meet the init's.
+var helpers = struct {
+	mu    sync.Mutex
+	last  int
+	socks map[int]int
+}{socks: map[int]int{}}
+
+func addHelper(sock int) int {
+	helpers.mu.Lock()
+	defer helpers.mu.Unlock()
+	helpers.last--
+	helpers.socks[helpers.last] = sock
+	return helpers.last
+}
+
+// closeHelper forgets the helper id and closes its socket, under the lock
+// that signalExec holds, so that no signal goes to a reused descriptor.
+func closeHelper(id int) {
+	helpers.mu.Lock()
+	defer helpers.mu.Unlock()
+	unix.Close(helpers.socks[id])
+	delete(helpers.socks, id)
 }
 
 // nsExec starts the helper (see nsExecMain) from the sealed copy of the
 // binary that the init runs from, in the container's cgroup.
-func (m *monitor) nsExec(inst *instance, p Process, stdio [3]int) (<-chan reply, error) {
+func (m *monitor) nsExec(inst *instance, p Process, stdio [3]int) (int, <-chan reply, error) {
 	bin, err := sealedSelf(m.store.runRoot)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	caps, err := EffectiveCaps(m.c.Security)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	if len(p.Rlimits) == 0 {
 		p.Rlimits = m.c.Process.Rlimits
@@ -49,7 +87,7 @@ func (m *monitor) nsExec(inst *instance, p Process, stdio [3]int) (<-chan reply,
 			continue // a kernel without cgroup namespaces
 		}
 		if err != nil {
-			return nil, fmt.Errorf("exec: namespace %s of the container: %w", name, err)
+			return 0, nil, fmt.Errorf("exec: namespace %s of the container: %w", name, err)
 		}
 		nsFds, cfg.Namespaces = append(nsFds, fd), append(cfg.Namespaces, name)
 	}
@@ -60,17 +98,18 @@ func (m *monitor) nsExec(inst *instance, p Process, stdio [3]int) (<-chan reply,
 	}
 	pid, sock, err := m.startNsExecHelper(inst, bin, stdio)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	if err := sendJSON(sock, cfg, nsFds...); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		reapHelper(pid)
 		unix.Close(sock)
-		return nil, fmt.Errorf("exec: %w", err)
+		return 0, nil, fmt.Errorf("exec: %w", err)
 	}
+	id := addHelper(sock)
 	ch := make(chan reply, 2)
-	go relayNsExec(pid, sock, ch)
-	return ch, nil
+	go relayNsExec(id, pid, sock, ch)
+	return id, ch, nil
 }
 
 // startNsExecHelper starts the helper with stdio as its fds 0 to 2 (the
@@ -134,9 +173,9 @@ func reapHelper(pid int) {
 }
 
 // relayNsExec passes the helper's messages on until it has exited.
-func relayNsExec(pid, sock int, ch chan<- reply) {
+func relayNsExec(id, pid, sock int, ch chan<- reply) {
 	defer close(ch)
-	defer unix.Close(sock)
+	defer closeHelper(id)
 	defer reapHelper(pid)
 	for {
 		msg, fds, err := recvMessage(sock)

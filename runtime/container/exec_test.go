@@ -214,3 +214,51 @@ func TestExecNoInit(t *testing.T) {
 		t.Errorf("exec -t: got %q, want %q", out.String(), want)
 	}
 }
+
+// BenchmarkExec measures `exec true` through the init and, without one,
+// through the monitor's namespace-joining helper.
+func BenchmarkExec(b *testing.B) {
+	for _, noInit := range []bool{false, true} {
+		name := map[bool]string{false: "init", true: "no-init"}[noInit]
+		b.Run(name, func(b *testing.B) {
+			s, opts := benchStore(b)
+			cfg := testConfig(b, "sleep", "1000")
+			cfg.NoInit = noInit
+			c, err := s.Create(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sess, err := s.Start(context.Background(), c.ID, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sess.Wait()
+			b.ResetTimer()
+			for b.Loop() {
+				if code, err := s.Exec(context.Background(), c.ID, ExecOptions{Process: Process{Args: []string{"true"}}}); err != nil || code != 0 {
+					b.Fatalf("exec: %v, exit %d", err, code)
+				}
+			}
+		})
+	}
+}
+
+// benchStore is testStore for a benchmark.
+func benchStore(b *testing.B) (*Store, StartOptions) {
+	needRoot(b)
+	root, runRoot := b.TempDir(), b.TempDir()
+	s, err := OpenStore(root, runRoot)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Setenv("STACK_TEST_ROOT", root)
+	b.Setenv("STACK_TEST_RUN_ROOT", runRoot)
+	b.Cleanup(func() {
+		all, _ := s.List()
+		for _, c := range all {
+			s.Stop(context.Background(), c.ID, "KILL", 0)
+			s.Remove(c.ID)
+		}
+	})
+	return s, StartOptions{MonitorArgv: []string{"/usr/bin/env", "STACK_TEST_MONITOR=1", os.Args[0]}}
+}

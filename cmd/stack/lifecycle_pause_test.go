@@ -60,6 +60,12 @@ func TestLifecyclePause(t *testing.T) {
 	if out := e.must("container", "ls"); !strings.Contains(out, "(Paused)") {
 		t.Errorf("container ls lacks (Paused):\n%s", out)
 	}
+	if out := e.must("ls", "--filter", "name="+e.project); !strings.Contains(out, "paused(1), running(1)") {
+		t.Errorf("ls lacks the paused container:\n%s", out)
+	}
+	if out := e.must("plan"); strings.Contains(out, "web-1") {
+		t.Errorf("plan on a paused, unchanged service is not empty:\n%s", out)
+	}
 	var inspect []struct {
 		Rootfs struct{ Upper string }
 		State  struct {

@@ -54,7 +54,7 @@ type projectEntry struct {
 }
 
 // listProjects groups the host's containers by project; without all, only
-// projects with a running container.
+// projects with a running or paused container.
 func listProjects(g *globalOptions, names map[string]bool, all bool) ([]projectEntry, error) {
 	store, err := containerStore(g)
 	if err != nil {
@@ -74,7 +74,7 @@ func listProjects(g *globalOptions, names map[string]bool, all bool) ([]projectE
 		if counts[p] == nil {
 			counts[p] = map[string]int{}
 		}
-		counts[p][string(c.State.Status)]++
+		counts[p][c.StateName()]++
 		files[p] = c.Labels[planner.LabelConfigFiles]
 	}
 	var entries []projectEntry
@@ -83,7 +83,7 @@ func listProjects(g *globalOptions, names map[string]bool, all bool) ([]projectE
 		for _, st := range sortedNames(counts[p]) {
 			parts = append(parts, fmt.Sprintf("%s(%d)", st, counts[p][st]))
 		}
-		if all || counts[p]["running"] > 0 {
+		if all || counts[p]["running"] > 0 || counts[p]["paused"] > 0 {
 			entries = append(entries, projectEntry{Name: p, Status: strings.Join(parts, ", "), ConfigFiles: files[p]})
 		}
 	}

@@ -93,7 +93,7 @@ func (h *host) observe(_ context.Context, project *spec.Project) (*planner.Obser
 
 // observedContainer is the planner's view of a runtime container.
 func observedContainer(c *container.Container) planner.Container {
-	pc := planner.ContainerFromLabels(c.ID, c.Name, plannerState(c.State.Status), c.Labels)
+	pc := planner.ContainerFromLabels(c.ID, c.Name, planner.ParseState(c.StateName()), c.Labels)
 	pc.ExitCode = c.State.ExitCode
 	if h := c.State.Health; h != nil {
 		switch h.Status {
@@ -106,10 +106,6 @@ func observedContainer(c *container.Container) planner.Container {
 		}
 	}
 	return pc
-}
-
-func plannerState(s container.Status) planner.State {
-	return planner.ParseState(string(s))
 }
 
 // configHashes returns the config hash of each service as up labels its

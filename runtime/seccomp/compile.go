@@ -162,19 +162,53 @@ const (
 // compare checks one 64-bit argument with the 32-bit accumulator, high
 // word first; after is how many instructions the rule has after it.
 func compare(a Arg, after int) ([]bpf.Instruction, error) {
+	code, targets, err := comparison(a)
+	if err != nil {
+		return nil, err
+	}
+	for i, t := range targets {
+		j, ok := code[i].(bpf.JumpIf)
+		if !ok {
+			continue
+		}
+		skip := func(target int) (uint8, error) {
+			n := 0
+			switch target {
+			case next:
+				n = len(code) - 1 - i
+			case fail:
+				n = len(code) - 1 - i + after
+			}
+			if n > 255 {
+				return 0, fmt.Errorf("argument rule too long to jump over (%d instructions)", n)
+			}
+			return uint8(n), nil
+		}
+		if j.SkipTrue, err = skip(t[0]); err != nil {
+			return nil, err
+		}
+		if j.SkipFalse, err = skip(t[1]); err != nil {
+			return nil, err
+		}
+		code[i] = j
+	}
+	return code, nil
+}
+
+// comparison is the code of a comparison with its jumps' targets (true,
+// false) still symbolic: next, fail, or 0 for the following instruction.
+func comparison(a Arg) ([]bpf.Instruction, [][2]int, error) {
 	lo := uint32(offArg0 + 8*a.Index)
 	hi := lo + 4
 	vlo, vhi := uint32(a.Value), uint32(a.Value>>32)
 	var code []bpf.Instruction
-	var targets [][2]int // per instruction: true and false targets for jumps
-	ld := func(off uint32) {
-		code = append(code, bpf.LoadAbsolute{Off: off, Size: 4})
-		targets = append(targets, [2]int{})
+	var targets [][2]int
+	emit := func(in bpf.Instruction, t, f int) {
+		code, targets = append(code, in), append(targets, [2]int{t, f})
 	}
-	jump := func(cond bpf.JumpTest, val uint32, t, f int) {
-		code = append(code, bpf.JumpIf{Cond: cond, Val: val})
-		targets = append(targets, [2]int{t, f})
-	}
+	ld := func(off uint32) { emit(bpf.LoadAbsolute{Off: off, Size: 4}, 0, 0) }
+	jump := func(cond bpf.JumpTest, val uint32, t, f int) { emit(bpf.JumpIf{Cond: cond, Val: val}, t, f) }
+	and := func(mask uint32) { emit(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: mask}, 0, 0) }
 	const stay = 0
 	switch a.Op {
 	case "SCMP_CMP_EQ":
@@ -189,10 +223,10 @@ func compare(a Arg, after int) ([]bpf.Instruction, error) {
 		jump(bpf.JumpEqual, vlo, fail, next)
 	case "SCMP_CMP_MASKED_EQ":
 		ld(hi)
-		code, targets = append(code, bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: vhi}), append(targets, [2]int{})
+		and(vhi)
 		jump(bpf.JumpEqual, uint32(a.ValueTwo>>32), stay, fail)
 		ld(lo)
-		code, targets = append(code, bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: vlo}), append(targets, [2]int{})
+		and(vlo)
 		jump(bpf.JumpEqual, uint32(a.ValueTwo), next, fail)
 	case "SCMP_CMP_GT", "SCMP_CMP_GE":
 		ld(hi)
@@ -215,36 +249,9 @@ func compare(a Arg, after int) ([]bpf.Instruction, error) {
 		}
 		jump(last, vlo, fail, next)
 	default:
-		return nil, fmt.Errorf("unknown operator %q", a.Op)
+		return nil, nil, fmt.Errorf("unknown operator %q", a.Op)
 	}
-	for i, t := range targets {
-		j, ok := code[i].(bpf.JumpIf)
-		if !ok {
-			continue
-		}
-		skip := func(target int) (uint8, error) {
-			n := 0
-			switch target {
-			case next:
-				n = len(code) - 1 - i
-			case fail:
-				n = len(code) - 1 - i + after
-			}
-			if n > 255 {
-				return 0, fmt.Errorf("argument rule too long to jump over (%d instructions)", n)
-			}
-			return uint8(n), nil
-		}
-		var err error
-		if j.SkipTrue, err = skip(t[0]); err != nil {
-			return nil, err
-		}
-		if j.SkipFalse, err = skip(t[1]); err != nil {
-			return nil, err
-		}
-		code[i] = j
-	}
-	return code, nil
+	return code, targets, nil
 }
 
 // actionRet is the filter's return value for a profile action.

@@ -184,86 +184,91 @@ func position(data []byte, offset int64) (int, int) {
 	return line, int(offset) - (bytes.LastIndexByte(before, '\n') + 1) + 1
 }
 
+// problems collects validation errors, each with its JSON path.
+type problems []error
+
+func (ps *problems) add(path, format string, args ...any) {
+	*ps = append(*ps, fmt.Errorf("%s: "+format, append([]any{path}, args...)...))
+}
+
+func (ps *problems) action(path, a string) {
+	switch {
+	case a == "SCMP_ACT_NOTIFY":
+		ps.add(path, "SCMP_ACT_NOTIFY is not supported: it needs a listener outside the container")
+	case !actions[a]:
+		ps.add(path, "unknown action %q: expected one of %s", a, strings.Join(sortedKeys(actions), ", "))
+	}
+}
+
+func (ps *problems) arch(path, a string) {
+	if !knownArch(a) {
+		ps.add(path, "unknown architecture %q", a)
+	}
+}
+
 func (p *Profile) validate() error {
-	var errs []error
-	bad := func(path, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{path}, args...)...))
-	}
-	checkAction := func(path, a string) {
-		switch {
-		case a == "SCMP_ACT_NOTIFY":
-			bad(path, "SCMP_ACT_NOTIFY is not supported: it needs a listener outside the container")
-		case !actions[a]:
-			bad(path, "unknown action %q: expected one of %s", a, strings.Join(sortedKeys(actions), ", "))
-		}
-	}
-	checkAction("defaultAction", p.DefaultAction)
+	var ps problems
+	ps.action("defaultAction", p.DefaultAction)
 	if p.ListenerPath != "" {
-		bad("listenerPath", "seccomp notification listeners are not supported")
+		ps.add("listenerPath", "seccomp notification listeners are not supported")
 	}
 	for i, a := range p.Architectures {
-		if !knownArch(a) {
-			bad(fmt.Sprintf("architectures[%d]", i), "unknown architecture %q", a)
-		}
+		ps.arch(fmt.Sprintf("architectures[%d]", i), a)
 	}
 	for i, m := range p.ArchMap {
-		for j, a := range append([]string{m.Architecture}, m.SubArchitectures...) {
-			path := fmt.Sprintf("archMap[%d].architecture", i)
-			if j > 0 {
-				path = fmt.Sprintf("archMap[%d].subArchitectures[%d]", i, j-1)
-			}
-			if !knownArch(a) {
-				bad(path, "unknown architecture %q", a)
-			}
+		ps.arch(fmt.Sprintf("archMap[%d].architecture", i), m.Architecture)
+		for j, a := range m.SubArchitectures {
+			ps.arch(fmt.Sprintf("archMap[%d].subArchitectures[%d]", i, j), a)
 		}
 	}
 	for i, f := range p.Flags {
 		if !filterFlags[f] {
-			bad(fmt.Sprintf("flags[%d]", i), "unknown flag %q: expected one of %s", f, strings.Join(sortedKeys(filterFlags), ", "))
+			ps.add(fmt.Sprintf("flags[%d]", i), "unknown flag %q: expected one of %s", f, strings.Join(sortedKeys(filterFlags), ", "))
 		}
 	}
 	for i, r := range p.Syscalls {
-		path := fmt.Sprintf("syscalls[%d]", i)
-		if r.Name == "" && len(r.Names) == 0 {
-			bad(path, "names: expected at least one system call name")
-		}
-		for j, n := range r.Names {
-			if n == "" {
-				bad(fmt.Sprintf("%s.names[%d]", path, j), "empty system call name")
-			}
-		}
-		checkAction(path+".action", r.Action)
-		for j, a := range r.Args {
-			apath := fmt.Sprintf("%s.args[%d]", path, j)
-			if a.Index > 5 {
-				bad(apath+".index", "%d: a system call has arguments 0 to 5", a.Index)
-			}
-			if !ops[a.Op] {
-				bad(apath+".op", "unknown operator %q: expected one of %s", a.Op, strings.Join(sortedKeys(ops), ", "))
-			}
-		}
-		for _, f := range []struct {
-			key string
-			f   Filters
-		}{{"includes", r.Includes}, {"excludes", r.Excludes}} {
-			for j, a := range f.f.Arches {
-				if !knownArch(a) {
-					bad(fmt.Sprintf("%s.%s.arches[%d]", path, f.key, j), "unknown architecture %q", a)
-				}
-			}
-			for j, c := range f.f.Caps {
-				if !strings.HasPrefix(c, "CAP_") {
-					bad(fmt.Sprintf("%s.%s.caps[%d]", path, f.key, j), "%q: expected a capability name such as CAP_SYS_ADMIN", c)
-				}
-			}
-			if f.f.MinKernel != "" {
-				if _, ok := parseKernel(f.f.MinKernel); !ok {
-					bad(fmt.Sprintf("%s.%s.minKernel", path, f.key), "%q: expected a kernel version such as 5.8", f.f.MinKernel)
-				}
-			}
+		r.validate(fmt.Sprintf("syscalls[%d]", i), &ps)
+	}
+	return errors.Join(ps...)
+}
+
+func (r Rule) validate(path string, ps *problems) {
+	if r.Name == "" && len(r.Names) == 0 {
+		ps.add(path, "names: expected at least one system call name")
+	}
+	for j, n := range r.Names {
+		if n == "" {
+			ps.add(fmt.Sprintf("%s.names[%d]", path, j), "empty system call name")
 		}
 	}
-	return errors.Join(errs...)
+	ps.action(path+".action", r.Action)
+	for j, a := range r.Args {
+		apath := fmt.Sprintf("%s.args[%d]", path, j)
+		if a.Index > 5 {
+			ps.add(apath+".index", "%d: a system call has arguments 0 to 5", a.Index)
+		}
+		if !ops[a.Op] {
+			ps.add(apath+".op", "unknown operator %q: expected one of %s", a.Op, strings.Join(sortedKeys(ops), ", "))
+		}
+	}
+	r.Includes.validate(path+".includes", ps)
+	r.Excludes.validate(path+".excludes", ps)
+}
+
+func (f Filters) validate(path string, ps *problems) {
+	for j, a := range f.Arches {
+		ps.arch(fmt.Sprintf("%s.arches[%d]", path, j), a)
+	}
+	for j, c := range f.Caps {
+		if !strings.HasPrefix(c, "CAP_") {
+			ps.add(fmt.Sprintf("%s.caps[%d]", path, j), "%q: expected a capability name such as CAP_SYS_ADMIN", c)
+		}
+	}
+	if f.MinKernel != "" {
+		if _, ok := parseKernel(f.MinKernel); !ok {
+			ps.add(path+".minKernel", "%q: expected a kernel version such as 5.8", f.MinKernel)
+		}
+	}
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -33,7 +33,7 @@ func (f *upPlanFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.noRecreate, "no-recreate", false, "never recreate existing containers")
 	fs.BoolVar(&f.alwaysRecreateDeps, "always-recreate-deps", false, "recreate the dependencies of the services asked for, too")
 	fs.BoolVar(&f.removeOrphans, "remove-orphans", false, "remove containers of services no longer in the stack file")
-	fs.StringArrayVar(&f.scale, "scale", nil, "run N replicas of a service: SERVICE=N (repeatable)")
+	fs.Var(newStringList(&f.scale), "scale", "run N replicas of a service: SERVICE=N (repeatable)")
 	fs.BoolVar(&f.noDeps, "no-deps", false, "do not bring up the services the given ones depend on")
 	fs.BoolVar(&f.noStart, "no-start", false, "create containers but do not start them")
 	fs.BoolVar(&f.build, "build", false, "build images before starting containers")

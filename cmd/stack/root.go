@@ -75,6 +75,9 @@ func newRootCommandFor(args []string) *cobra.Command {
 	f.StringVar(&g.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 
 	if parent, cmd := buildNamed(g, commandPath(root, args)); cmd != nil {
+		// args name a command, not "completion": cobra need not build its
+		// four shell commands.
+		root.CompletionOptions.DisableDefaultCmd = true
 		if parent == "" {
 			root.AddCommand(cmd)
 		} else {

@@ -33,7 +33,7 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "-"; exit} if (NR%2)
 ms() {
   local s e
   s=$(date +%s%N)
-  "$@" >/dev/null 2>>"$work/stderr.log" || { log "failed: $*"; return 1; }
+  "$@" >/dev/null 2>"$work/stderr.last" || { log "failed: $*: $(tail -n 2 "$work/stderr.last")"; return 1; }
   e=$(date +%s%N)
   awk -v d=$((e - s)) 'BEGIN{printf "%.1f\n", d/1e6}'
 }

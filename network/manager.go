@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 // DefaultTable is the nftables table stack owns.
@@ -278,6 +280,12 @@ func (m *Manager) Remove(name string) error {
 		}
 		if len(n.Endpoints) > 0 {
 			return fmt.Errorf("network %q: %w (%d containers attached)", name, ErrInUse, len(n.Endpoints))
+		}
+		// Containers stopped just before (as by down) released their
+		// veths to namespaces the kernel may not have torn down yet:
+		// nothing of the network outlives its removal.
+		if links, err := netlink.LinkList(); err == nil {
+			m.dropReleased(links)
 		}
 		if err := m.tearDown(n); err != nil {
 			return fmt.Errorf("network %q: %w", name, err)

@@ -47,18 +47,7 @@ func (m *Manager) sweep() {
 	if err != nil {
 		return
 	}
-	// Released veths whose container namespace something keeps alive. A
-	// veth is made on its bridge and up, so one that is neither was
-	// released. It goes by index: a new attach of the same container may
-	// have made another link of that name since the listing.
-	for _, l := range links {
-		a := l.Attrs()
-		if _, ok := l.(*netlink.Veth); ok && strings.HasPrefix(a.Name, "stv") && a.MasterIndex == 0 && a.Flags&net.FlagUp == 0 {
-			if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
-				m.warn("remove released veth %s: %v", a.Name, err)
-			}
-		}
-	}
+	m.dropReleased(links)
 	for _, br := range staleBridges(links) {
 		if err := deleteLink(br); err != nil {
 			m.warn("remove bridge %s of a removed stack root: %v", br, err)
@@ -66,6 +55,22 @@ func (m *Manager) sweep() {
 	}
 	if err := m.sweepRules(); err != nil {
 		m.warn("remove rules of removed networks: %v", err)
+	}
+}
+
+// dropReleased deletes released veths whose container namespace is not
+// gone yet: it is on its way out, or something keeps it alive. A veth is
+// made on its bridge and up, so one that is neither was released. It goes
+// by index: a new attach of the same container may have made another link
+// of that name since the listing.
+func (m *Manager) dropReleased(links []netlink.Link) {
+	for _, l := range links {
+		a := l.Attrs()
+		if _, ok := l.(*netlink.Veth); ok && strings.HasPrefix(a.Name, "stv") && a.MasterIndex == 0 && a.Flags&net.FlagUp == 0 {
+			if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
+				m.warn("remove released veth %s: %v", a.Name, err)
+			}
+		}
 	}
 }
 

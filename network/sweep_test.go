@@ -272,3 +272,26 @@ func TestSweepPortRulesOfDeadContainer(t *testing.T) {
 		t.Errorf("unpublish after the sweep: %v", err)
 	}
 }
+
+// Removing a network takes with it the veths its containers released, even
+// while their namespaces live on, so that nothing of it outlives `down`.
+func TestRemoveDropsReleasedVeths(t *testing.T) {
+	m := testManager(t)
+	if _, err := m.Create(CreateOptions{Name: "gone", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.78.0/24")}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, h := testNetns(t)
+	att, err := m.Attach(AttachOptions{ContainerID: "c", Network: "gone", Interface: "eth0"}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Release("c", "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Remove("gone"); err != nil {
+		t.Fatal(err)
+	}
+	if linkExists(att.HostVeth) {
+		t.Errorf("released veth %s outlived the removal of its network", att.HostVeth)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -101,7 +102,9 @@ type initProcess struct {
 	sock    int
 	cfg     *initConfig
 	mainPid int
-	status  int
+
+	mu      sync.Mutex  // held while children are started and reaped
+	status  int         // the main process's, once reaped
 	procs   map[int]int // pid → exec ID
 	filter  seccomp.Filter
 	lastCap int
@@ -140,13 +143,21 @@ func (in *initProcess) run() error {
 	if in.cfg.NoInit {
 		return in.execMain()
 	}
-	pid, master, err := in.spawn(in.cfg.Process, [3]int{0, 1, 2})
+	pidfd := -1
+	in.mu.Lock()
+	pid, master, err := in.spawnPidfd(in.cfg.Process, [3]int{0, 1, 2}, &pidfd)
+	in.mainPid = pid
+	in.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	in.mainPid = pid
 	in.reply(message{Type: msgStarted, Pid: pid}, master)
-	return in.loop(in.signals)
+	go in.forward(in.signals)
+	if pidfd >= 0 {
+		go in.watchMain(pidfd)
+	}
+	in.serve()
+	return nil
 }
 
 // prepare builds the container's world while still fully privileged.
@@ -254,31 +265,37 @@ func (in *initProcess) reply(m message, f *os.File) {
 	sendMessage(in.sock, m)
 }
 
-// loop waits for children, signals and requests from the monitor until the
-// main process has exited.
-func (in *initProcess) loop(signals chan os.Signal) error {
-	requests := make(chan request)
-	go in.readRequests(requests)
-	for {
-		select {
-		case sig := <-signals:
-			if sig == unix.SIGCHLD {
-				if in.reap() {
-					return nil
-				}
-				continue
-			}
-			if s, ok := sig.(syscall.Signal); ok && in.mainPid > 0 {
-				unix.Kill(in.mainPid, s)
-			}
-		case r, ok := <-requests:
-			if !ok {
-				requests = nil // the monitor is gone; pdeathsig ends us
-				continue
-			}
-			in.handle(r)
+// forward passes every signal the init receives on to the main process,
+// and reaps on SIGCHLD. Any thread may do both: it runs apart from the
+// locked thread, which is busy with the monitor's requests.
+func (in *initProcess) forward(signals chan os.Signal) {
+	for sig := range signals {
+		if sig == unix.SIGCHLD {
+			in.reap()
+			continue
+		}
+		if s, ok := sig.(syscall.Signal); ok {
+			unix.Kill(in.mainPid, s)
 		}
 	}
+}
+
+// watchMain reaps as soon as the main process exits: the kernel makes its
+// pidfd readable then, and the runtime's poller wakes this goroutine
+// directly, where a SIGCHLD takes a signal handler, os/signal's goroutine
+// and a channel. If the pidfd cannot be polled, SIGCHLD still does it.
+func (in *initProcess) watchMain(pidfd int) {
+	if err := unix.SetNonblock(pidfd, true); err != nil {
+		unix.Close(pidfd)
+		return
+	}
+	f := os.NewFile(uintptr(pidfd), "main-process")
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Read(func(uintptr) bool { return in.reap() })
 }
 
 type request struct {
@@ -286,17 +303,19 @@ type request struct {
 	fds []int
 }
 
-func (in *initProcess) readRequests(out chan<- request) {
-	defer close(out)
+// serve handles the monitor's requests on the init's locked thread, which
+// exec and healthcheck processes must be started from. The init exits
+// from reap, once the main process has.
+func (in *initProcess) serve() {
 	for {
 		m, fds, err := recvMessage(in.sock)
 		if err != nil {
 			if errors.Is(err, unix.EBADMSG) {
 				continue
 			}
-			return
+			select {} // the monitor is gone; pdeathsig ends us
 		}
-		out <- request{m, fds}
+		in.handle(request{m, fds})
 	}
 }
 
@@ -315,29 +334,39 @@ func (in *initProcess) handle(r request) {
 				next++
 			}
 		}
+		// Registered before it can be reaped: reap takes the lock too.
+		in.mu.Lock()
 		pid, master, err := in.spawn(*r.msg.Process, stdio)
+		if err == nil {
+			in.procs[pid] = r.msg.ID
+		}
+		in.mu.Unlock()
 		closeAll(r.fds)
 		if err != nil {
 			in.reply(message{Type: msgError, ID: r.msg.ID, Error: err.Error()}, nil)
 			return
 		}
-		in.procs[pid] = r.msg.ID
 		in.reply(message{Type: msgStarted, ID: r.msg.ID, Pid: pid}, master)
 	case msgSignal:
 		closeAll(r.fds)
+		in.mu.Lock()
 		for pid, id := range in.procs {
 			if id == r.msg.ID {
 				unix.Kill(pid, syscall.Signal(r.msg.Signal))
 			}
 		}
+		in.mu.Unlock()
 	default:
 		closeAll(r.fds)
 	}
 }
 
-// reap collects every exited child and reports whether the main process
-// has exited; then the rest of the container is killed, as with Docker.
+// reap collects every exited child. Once the main process has exited, the
+// rest of the container is killed, as with Docker, and the init exits with
+// the main process's status; reap returns whether it had not, so far.
 func (in *initProcess) reap() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	mainDone := false
 	for {
 		var ws unix.WaitStatus
@@ -361,8 +390,9 @@ func (in *initProcess) reap() bool {
 	if mainDone {
 		unix.Kill(-1, unix.SIGKILL)
 		in.reply(message{Type: msgExited, ID: 0, Status: in.status}, nil)
+		os.Exit(in.status)
 	}
-	return mainDone
+	return false
 }
 
 func exitStatusOf(ws unix.WaitStatus) int {

@@ -15,11 +15,16 @@ import (
 // terminal, the child gets the slave side of a pty of the container's own
 // devpts and the master is returned for the monitor.
 func (in *initProcess) spawn(p Process, stdio [3]int) (int, *os.File, error) {
+	return in.spawnPidfd(p, stdio, nil)
+}
+
+// spawnPidfd is spawn; with pidfd set, it receives a pidfd of the child.
+func (in *initProcess) spawnPidfd(p Process, stdio [3]int, pidfd *int) (int, *os.File, error) {
 	argv0, env, u, err := resolveProcess(p, in.cfg.Hostname)
 	if err != nil {
 		return 0, nil, err
 	}
-	sys := &syscall.SysProcAttr{Setsid: true}
+	sys := &syscall.SysProcAttr{Setsid: true, PidFD: pidfd}
 	if u.UID != 0 || u.GID != 0 || len(u.Groups) > 1 {
 		sys.Credential = &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: u.Groups}
 	}

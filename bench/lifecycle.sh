@@ -93,36 +93,39 @@ demo_project() {
   local dir=$work/$1-demo port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')
   cp -r "$top/examples/flask-redis" "$dir" && sed -i "s/\"4000:80\"/\"$port:80\"/" "$dir/stack.yaml"
-  cp "$dir/stack.yaml" "$dir/docker-compose.yml"
+  # the private dockerd has no bridge: its builds take the host's network,
+  # as stack's do
+  sed 's/^    build: \.$/    build:\n      context: .\n      network: host/' "$dir/stack.yaml" >"$dir/docker-compose.yml"
   echo "$dir"
 }
 
-# short_commands TOOL COMPOSE... : no-op up -d and ps on the busybox pair and the demo
+# short_commands TOOL FILE COMPOSE...: no-op up -d and ps on the busybox
+# pair and the demo; FILE is the stack file's name in the project directories
 short_commands() {
-  local tool=$1; shift
+  local tool=$1 file=$2; shift 2
   local dir
   dir=$(project "$tool" pair pair_file)
-  "$@" -f "$dir/stack.yaml" -p lcpair up -d >/dev/null 2>>"$work/errors.log" || { log "$tool: up of the pair failed"; return 1; }
-  timed "$tool" "up -d, nothing changed (busybox pair)" "$@" -f "$dir/stack.yaml" -p lcpair up -d
-  timed "$tool" "ps (busybox pair)" "$@" -f "$dir/stack.yaml" -p lcpair ps
-  "$@" -f "$dir/stack.yaml" -p lcpair down -t 0 >/dev/null 2>&1
+  "$@" -f "$dir/$file" -p lcpair up -d >/dev/null 2>>"$work/errors.log" || { log "$tool: up of the pair failed"; return 1; }
+  timed "$tool" "up -d, nothing changed (busybox pair)" "$@" -f "$dir/$file" -p lcpair up -d
+  timed "$tool" "ps (busybox pair)" "$@" -f "$dir/$file" -p lcpair ps
+  "$@" -f "$dir/$file" -p lcpair down -t 0 >/dev/null 2>&1
   [ -n "$demo" ] || return 0
   dir=$(demo_project "$tool")
-  "$@" -f "$dir/stack.yaml" -p lcdemo build >/dev/null 2>>"$work/errors.log" &&
-    "$@" -f "$dir/stack.yaml" -p lcdemo up -d >/dev/null 2>>"$work/errors.log" || { log "$tool: up of the demo failed"; return 1; }
-  timed "$tool" "up -d, nothing changed (Flask+Redis)" "$@" -f "$dir/stack.yaml" -p lcdemo up -d
-  timed "$tool" "ps (Flask+Redis)" "$@" -f "$dir/stack.yaml" -p lcdemo ps
-  "$@" -f "$dir/stack.yaml" -p lcdemo down -t 0 >/dev/null 2>&1
+  "$@" -f "$dir/$file" -p lcdemo build >/dev/null 2>>"$work/errors.log" &&
+    "$@" -f "$dir/$file" -p lcdemo up -d >/dev/null 2>>"$work/errors.log" || { log "$tool: up of the demo failed"; return 1; }
+  timed "$tool" "up -d, nothing changed (Flask+Redis)" "$@" -f "$dir/$file" -p lcdemo up -d
+  timed "$tool" "ps (Flask+Redis)" "$@" -f "$dir/$file" -p lcdemo ps
+  "$@" -f "$dir/$file" -p lcdemo down -t 0 >/dev/null 2>&1
 }
 
-# replicas TOOL COMPOSE...: 50 replicas up, then down
+# replicas TOOL FILE COMPOSE...: 50 replicas up, then down
 replicas() {
-  local tool=$1; shift
+  local tool=$1 file=$2; shift 2
   local dir up=() down=() t
   dir=$(project "$tool" scale scale_file)
   for _ in $(seq 1 "$runs50"); do
-    t=$(clock "$@" -f "$dir/stack.yaml" -p lcscale up -d --scale web=50) && up+=("$t")
-    t=$(clock "$@" -f "$dir/stack.yaml" -p lcscale down -t 0) && down+=("$t")
+    t=$(clock "$@" -f "$dir/$file" -p lcscale up -d --scale web=50) && up+=("$t")
+    t=$(clock "$@" -f "$dir/$file" -p lcscale down -t 0) && down+=("$t")
   done
   [ ${#up[@]} -gt 0 ] && record "$tool" "50 replicas up -d" "$(printf '%s\n' "${up[@]}" | median)"
   [ ${#down[@]} -gt 0 ] && record "$tool" "50 replicas down" "$(printf '%s\n' "${down[@]}" | median)"
@@ -144,11 +147,11 @@ start_dockerd() {
 
 cleanup() {
   for p in lcpair lcdemo lcscale; do
-    for d in "$work"/stack-*; do "$stack_bin" -f "$d/stack.yaml" -p $p down -t 0 >/dev/null 2>&1; done
+    for d in "$work"/stack-*/; do "$stack_bin" -f "$d/stack.yaml" -p $p down -t 0 >/dev/null 2>&1; done
   done
   if [ -n "$dockerd_pid" ]; then
     for p in lcpair lcdemo lcscale; do
-      for d in "$work"/docker-compose-*; do docker-compose -f "$d/docker-compose.yml" -p $p down -t 0 >/dev/null 2>&1; done
+      for d in "$work"/docker-compose-*/; do docker-compose -f "$d/docker-compose.yml" -p $p down -t 0 >/dev/null 2>&1; done
     done
     kill "$dockerd_pid" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
@@ -189,14 +192,14 @@ log "$(nproc) cores, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); 
 
 timed stack "floor: exec of /bin/true" /bin/true
 timed stack "floor: stack version" "$stack_bin" version
-short_commands stack "$stack_bin"
-replicas stack "$stack_bin"
+short_commands stack stack.yaml "$stack_bin"
+replicas stack stack.yaml "$stack_bin"
 for peer in $peers; do
   case $peer in
     docker)
       if start_dockerd; then
-        short_commands docker-compose docker-compose
-        replicas docker-compose docker-compose
+        short_commands docker-compose docker-compose.yml docker-compose
+        replicas docker-compose docker-compose.yml docker-compose
       fi ;;
     *) log "unknown peer $peer" ;;
   esac

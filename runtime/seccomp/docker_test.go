@@ -190,6 +190,8 @@ func TestDockerStyleProfile(t *testing.T) {
 		{"personality query", nil, "personality", []uint64{0xffffffff}, allow},
 		{"personality other", nil, "personality", []uint64{0x0400000}, errnoRet(unix.EPERM)},
 		{"minimum kernel met", nil, "ptrace", nil, allow},
+		{"socket of most families", nil, "socket", []uint64{unix.AF_INET}, allow},
+		{"no vsock socket", nil, "socket", []uint64{unix.AF_VSOCK}, errnoRet(unix.EPERM)},
 	}
 	if runtime.GOARCH == "amd64" {
 		cases = append(cases, struct {

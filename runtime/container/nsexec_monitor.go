@@ -177,14 +177,19 @@ func relayNsExec(id, pid, sock int, ch chan<- reply) {
 	defer close(ch)
 	defer closeHelper(id)
 	defer reapHelper(pid)
+	started := false
 	for {
 		msg, fds, err := recvMessage(sock)
 		if errors.Is(err, unix.EBADMSG) {
 			continue
 		}
 		if err != nil {
+			if !started {
+				ch <- reply{msg: message{Type: msgError, Error: "exec: the helper exited before starting the process"}}
+			}
 			return
 		}
+		started = true
 		ch <- reply{msg, fds}
 		if msg.Type == msgExited || msg.Type == msgError {
 			return

@@ -163,8 +163,11 @@ func (in *initProcess) run() error {
 // prepare builds the container's world while still fully privileged.
 func (in *initProcess) prepare() error {
 	cfg := in.cfg
-	if err := syscall.Setgroups(nil); err != nil {
-		return fmt.Errorf("clear supplementary groups: %w", err)
+	// On this thread only, which starts every process of the container:
+	// syscall.Setgroups changes every thread of the runtime, each stopped
+	// by a signal for it.
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); errno != 0 {
+		return fmt.Errorf("clear supplementary groups: %w", errno)
 	}
 	if cfg.CgroupNS {
 		// The monitor has placed us in our cgroup: that becomes the root.

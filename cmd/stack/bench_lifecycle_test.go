@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -59,6 +60,23 @@ func BenchmarkPsBinary(b *testing.B) {
 	e, _ := benchEnv(b)
 	for b.Loop() {
 		e.must("ps")
+	}
+}
+
+// BenchmarkStartBinary is what every command pays before doing anything
+// (the Go runtime and package initialisation, the command tree): `stack
+// version`, beside /bin/true, the cost of any exec on this machine. Each
+// container starts the binary twice more (monitor, init).
+func BenchmarkStartBinary(b *testing.B) {
+	bin := lifecycleBinary(b)
+	for _, cmd := range [][]string{{"/bin/true"}, {bin, "version"}} {
+		b.Run(filepath.Base(cmd[0]), func(b *testing.B) {
+			for b.Loop() {
+				if out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
+					b.Fatalf("%v: %v\n%s", cmd, err, out)
+				}
+			}
+		})
 	}
 }
 

@@ -87,11 +87,13 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 	if ownNetwork {
 		sys.Cloneflags |= unix.CLONE_NEWNET
 	}
-	if spec.Cgroup != "" {
-		// The pids limit comes once the init runs: see limitPids.
-		cg, err := cgroups.Create(spec.Cgroup, cgroups.Limits{
-			MemoryBytes: cfg.Resources.MemoryBytes, CPUs: cfg.Resources.CPUs,
-		})
+	// The pids limit comes once the init runs: see limitPids.
+	limits := cgroups.Limits{MemoryBytes: cfg.Resources.MemoryBytes, CPUs: cfg.Resources.CPUs}
+	// A unified hierarchy takes the init into its cgroup at clone time. On
+	// cgroup v1 it is moved in by pid, so the cgroup is made while the
+	// init's runtime starts, before the init has done anything.
+	if spec.Cgroup != "" && cgroups.IsUnified() {
+		cg, err := cgroups.Create(spec.Cgroup, limits)
 		if err != nil {
 			return inst, err
 		}
@@ -124,6 +126,13 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 	inst.pid, inst.pidfd = pid, pidfd
 	// The init's runtime starts up meanwhile: what it needs from the host
 	// is done now, in parallel.
+	if spec.Cgroup != "" && inst.cgroup == nil {
+		cg, err := cgroups.Create(spec.Cgroup, limits)
+		if err != nil {
+			return inst, err
+		}
+		inst.cgroup = cg
+	}
 	if inst.cgroup != nil && inst.cgroup.Dir() == "" {
 		if err := inst.cgroup.Add(inst.pid); err != nil {
 			return inst, err

@@ -235,7 +235,9 @@ func (inst *instance) wire(ctx context.Context, spec launchSpec) error {
 			inst.closers = append(inst.closers, c)
 		}
 	}
-	if spec.EtcDir != "" {
+	// Without addresses the files launch wrote before the init bound them
+	// are already what they must be.
+	if spec.EtcDir != "" && len(ifaces) > 0 {
 		dns := h.DNS != nil && cfg.Network.Mode != "host" && cfg.Network.Mode != "none"
 		return writeEtcFiles(spec.EtcDir, cfg, ifaces, dns)
 	}

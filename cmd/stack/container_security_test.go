@@ -1,10 +1,16 @@
 package main
 
 import (
+	"errors"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestContainerSeccompProfileErrors checks that a bad profile is refused
@@ -121,4 +127,59 @@ services:
 	if want := `service "job": devices[1] "/etc/hostname": not a character or block device`; code != 1 || !strings.Contains(errOut, want) {
 		t.Errorf("up: exit %d, stderr %q, want one containing %q", code, errOut, want)
 	}
+}
+
+// TestContainerExecNoInitTerminal runs exec -it into a container without
+// an init from a terminal: the process gets its own pty of the
+// container's devpts, sized like the caller's.
+func TestContainerExecNoInitTerminal(t *testing.T) {
+	e := newContainerTestEnv(t)
+	e.ok("container", "run", "-d", "--network", "none", "--no-init", "--name", "solo", "busybox", "sleep", "1000")
+	master, slave := openTestPty(t)
+	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 33, Col: 99}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(e.bin, "--root", e.root, "--run-root", e.runRoot, "container", "exec", "-it", "solo", "sh", "-c",
+		// The size comes once the process runs: wait for it.
+		`while :; do s=$(stty size 2>/dev/null); case "$s" in ""|"0 0") sleep 0.05;; *) break;; esac; done; tty; echo $s; exit 3`)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	out := make(chan string)
+	go func() {
+		data, _ := io.ReadAll(master) // ends with EIO once the last slave is closed
+		out <- string(data)
+	}()
+	err := cmd.Wait()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
+		t.Errorf("exec -it: %v, want exit 3", err)
+	}
+	if got, want := <-out, "/dev/pts/0\r\n33 99\r\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// openTestPty opens a pseudo-terminal pair of the host.
+func openTestPty(t *testing.T) (*os.File, *os.File) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	t.Cleanup(func() { master.Close() })
+	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slave, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return master, slave
 }

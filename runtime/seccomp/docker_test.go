@@ -276,3 +276,21 @@ func TestProfileChild(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// BenchmarkDockerStyleProfile measures what a container start pays for a
+// profile: parsing and compiling it.
+func BenchmarkDockerStyleProfile(b *testing.B) {
+	data, err := os.ReadFile("testdata/docker-reduced.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		p, err := ParseProfile(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := p.Compile(nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -283,13 +283,10 @@ func (m *monitor) runOnce() (int, error) {
 	return code, nil
 }
 
-// removedOnExit reports whether this exit is the container's last and
-// --rm removes it right after: its final state need not reach the disk.
-func (m *monitor) removedOnExit() bool {
-	if !m.c.AutoRemove {
-		return false
-	}
-	if m.status != nil || m.isStopping() {
+// lastExit reports whether no restart follows this exit for sure: finish
+// comes next and writes the final state (or, for --rm, removes it).
+func (m *monitor) lastExit() bool {
+	if m.isStopping() || m.status != nil && m.c.AutoRemove {
 		return true
 	}
 	switch m.c.Restart.Name {
@@ -299,12 +296,12 @@ func (m *monitor) removedOnExit() bool {
 	return true
 }
 
-// recordExit is setState for the states after an exit, kept in memory
-// only when the container is about to be removed anyway. A monitor that
-// dies meanwhile leaves a running state with a dead monitor behind, which
-// the next command cleans up as after any monitor crash.
+// recordExit is setState for the state after an exit; when finish follows
+// for sure, the state is kept in memory for it to write once. A monitor
+// that dies meanwhile leaves a running state with a dead monitor behind,
+// which the next command cleans up as after any monitor crash.
 func (m *monitor) recordExit(change func(*State)) {
-	if !m.removedOnExit() {
+	if !m.lastExit() {
 		m.setState(change)
 		return
 	}
@@ -395,7 +392,7 @@ func (m *monitor) detachNetwork() {
 // finish records the final state and, for --rm, removes the container.
 func (m *monitor) finish(code int, err error) {
 	first := m.status != nil
-	m.recordExit(func(s *State) {
+	final := func(s *State) {
 		s.Status, s.Pid = StatusExited, 0
 		s.MonitorPid, s.MonitorStart = 0, 0
 		if err != nil {
@@ -404,7 +401,15 @@ func (m *monitor) finish(code int, err error) {
 				s.FinishedAt = time.Now().UTC()
 			}
 		}
-	})
+	}
+	if m.c.AutoRemove {
+		// Removed below: the state need not reach the disk first.
+		m.mu.Lock()
+		final(&m.c.State)
+		m.mu.Unlock()
+	} else {
+		m.setState(final)
+	}
 	cgroups.Open(cgroupName(m.c.ID)).Destroy()
 	if m.c.AutoRemove {
 		m.store.removeFiles(m.c)

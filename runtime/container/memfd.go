@@ -1,6 +1,7 @@
 package container
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,23 @@ const initSeals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | uni
 var (
 	initBinaryMu sync.Mutex
 	initBinary   *os.File
+	copying      *copyJob // a copy PrepareStart is making
+	handed       *handedCopy
 )
+
+// copyJob is a sealed copy in the making: f is complete and sealed once
+// done is closed, unless the copy failed.
+type copyJob struct {
+	f    *os.File
+	done chan struct{}
+}
+
+// handedCopy is a copy the monitor's starter was still making when it
+// started the monitor (see Store.Start): f is to be used once ready has
+// reached end of file, if it is sealed by then.
+type handedCopy struct {
+	f, ready *os.File
+}
 
 // initCopy records which monitor holds a sealed copy of which binary, so
 // that other monitors can open the same copy through /proc instead of
@@ -49,6 +66,12 @@ func sealedSelf(shareDir string) (*os.File, error) {
 // does not announce it (announce false), its monitor does.
 func sealedCopy(shareDir string, announce bool) (*os.File, error) {
 	initBinaryMu.Lock()
+	for copying != nil {
+		job := copying
+		initBinaryMu.Unlock()
+		<-job.done
+		initBinaryMu.Lock()
+	}
 	defer initBinaryMu.Unlock()
 	if initBinary != nil {
 		return initBinary, nil
@@ -59,12 +82,12 @@ func sealedCopy(shareDir string, announce bool) (*os.File, error) {
 	}
 	// Processes are executed from it as /proc/self/fd/N; the child moves
 	// the fds it is given to 0, 1, 2, ... first, which must not land on N.
-	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, highFd)
+	setInitBinary(f)
 	f.Close()
-	if err != nil {
-		return nil, err
+	if initBinary == nil {
+		return nil, errors.New("sealed copy of the binary: no descriptor above " + strconv.Itoa(highFd))
 	}
-	initBinary = os.NewFile(uintptr(fd), "stack-init")
+	fd := int(initBinary.Fd())
 	if announce && exe != "" && shareDir != "" {
 		writeJSON(filepath.Join(shareDir, "init-binary.json"),
 			&initCopy{Pid: os.Getpid(), Start: processStart(os.Getpid()), Fd: fd, Exe: exe})
@@ -87,6 +110,16 @@ func findSealedCopy(shareDir string) (*os.File, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if h := handed; h != nil {
+		handed = nil
+		io.Copy(io.Discard, h.ready) // the starter closes it once the copy is sealed, or dies
+		h.ready.Close()
+		if f := openSealed("/proc/self/fd/" + strconv.Itoa(int(h.f.Fd()))); f != nil {
+			h.f.Close()
+			return f, exe, nil
+		}
+		h.f.Close()
+	}
 	if shareDir != "" {
 		if f := openSharedCopy(filepath.Join(shareDir, "init-binary.json"), exe); f != nil {
 			return f, "", nil
@@ -105,7 +138,57 @@ func findSealedCopy(shareDir string) (*os.File, string, error) {
 // making the copy, when no running monitor has one to share, overlaps the
 // command's own work.
 func PrepareStart(runRoot string) {
-	go sealedCopy(runRoot, false)
+	go prepareCopy(runRoot)
+}
+
+func prepareCopy(shareDir string) {
+	initBinaryMu.Lock()
+	if initBinary != nil || copying != nil {
+		initBinaryMu.Unlock()
+		return
+	}
+	if exe, err := exeIdentity(); err == nil && shareDir != "" {
+		if f := openSharedCopy(filepath.Join(shareDir, "init-binary.json"), exe); f != nil {
+			setInitBinary(f)
+			initBinaryMu.Unlock()
+			return
+		}
+	}
+	f, err := newCopy()
+	if err != nil {
+		initBinaryMu.Unlock()
+		return
+	}
+	job := &copyJob{f: f, done: make(chan struct{})}
+	copying = job
+	initBinaryMu.Unlock()
+
+	err = fillCopy(f)
+	initBinaryMu.Lock()
+	if err == nil && initBinary == nil {
+		setInitBinary(f)
+	}
+	copying = nil
+	initBinaryMu.Unlock()
+	close(job.done)
+}
+
+// startingCopy returns the sealed copy if this process has one, or else
+// the copy PrepareStart is making, which a monitor can take over before
+// it is done.
+func startingCopy() (*os.File, *copyJob) {
+	initBinaryMu.Lock()
+	defer initBinaryMu.Unlock()
+	return initBinary, copying
+}
+
+// setInitBinary makes f, under initBinaryMu, the process's sealed copy.
+func setInitBinary(f *os.File) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, highFd)
+	if err != nil {
+		return
+	}
+	initBinary = os.NewFile(uintptr(fd), "stack-init")
 }
 
 func exeIdentity() (string, error) {
@@ -148,25 +231,39 @@ func sameExecutable(path string) bool {
 }
 
 func copySelf() (*os.File, error) {
-	src, err := os.Open("/proc/self/exe")
+	f, err := newCopy()
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
+	if err := fillCopy(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func newCopy() (*os.File, error) {
 	fd, err := unix.MemfdCreate("stack-init", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil, fmt.Errorf("memfd: %w", err)
 	}
-	f := os.NewFile(uintptr(fd), "stack-init")
+	return os.NewFile(uintptr(fd), "stack-init"), nil
+}
+
+// fillCopy copies our executable into the memfd f and seals it.
+func fillCopy(f *os.File) error {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return err
+	}
+	defer src.Close()
 	if err := copyInKernel(f, src); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("copy binary to memfd: %w", err)
+		return fmt.Errorf("copy binary to memfd: %w", err)
 	}
 	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, initSeals); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("seal memfd: %w", err)
+		return fmt.Errorf("seal memfd: %w", err)
 	}
-	return f, nil
+	return nil
 }
 
 // copyInKernel copies all of src to dst with sendfile(2), without passing

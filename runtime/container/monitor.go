@@ -93,6 +93,14 @@ func RunMonitor(store *Store, id string, hooks Hooks) error {
 func (m *monitor) takeFds() {
 	roles := strings.Split(os.Getenv(monitorFdsEnv), ",")
 	os.Unsetenv(monitorFdsEnv)
+	var copyFile, copyReady *os.File
+	defer func() {
+		if copyFile != nil && copyReady != nil {
+			initBinaryMu.Lock()
+			handed = &handedCopy{f: copyFile, ready: copyReady}
+			initBinaryMu.Unlock()
+		}
+	}()
 	for i, role := range roles {
 		f := os.NewFile(uintptr(3+i), role)
 		if f == nil {
@@ -100,6 +108,10 @@ func (m *monitor) takeFds() {
 		}
 		unix.CloseOnExec(3 + i)
 		switch role {
+		case "initcopy":
+			copyFile = f
+		case "initready":
+			copyReady = f
 		case "status":
 			m.status = f
 		case "stdout":

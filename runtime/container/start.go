@@ -140,14 +140,37 @@ func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *
 			return fmt.Errorf("start monitor: %w", err)
 		}
 	}
-	env := append(os.Environ(), monitorFdsEnv+"="+strings.Join(roles, ","))
+	env := os.Environ()
+	var readyW *os.File
+	var copyDone <-chan struct{}
 	if sameExecutable(path) {
 		if exe, err := exeIdentity(); err == nil {
-			if bin, err := sealedCopy(s.runRoot, false); err == nil {
+			bin, job := startingCopy()
+			if bin == nil && job != nil {
+				// The copy is not done: rather than wait, the monitor starts
+				// from the binary itself and takes the copy over, to wait for
+				// it only if its own start-up is the shorter.
+				r, w, err := os.Pipe()
+				if err != nil {
+					return err
+				}
+				defer r.Close()
+				readyW, copyDone = w, job.done
+				extra = append(append([]*os.File(nil), extra...), job.f, r)
+				roles = append(append([]string(nil), roles...), "initcopy", "initready")
+			} else if bin, err = sealedCopy(s.runRoot, false); err == nil {
 				path = "/proc/self/fd/" + strconv.Itoa(int(bin.Fd()))
 				env = append(env, sealedFromEnv+"="+exe)
 			}
 		}
+	}
+	env = append(env, monitorFdsEnv+"="+strings.Join(roles, ","))
+	if readyW != nil {
+		defer func() {
+			// Closed once the copy is sealed; if this process dies first,
+			// the monitor finds it unsealed and makes its own.
+			go func() { <-copyDone; readyW.Close() }()
+		}()
 	}
 	null, err := os.Open(os.DevNull)
 	if err != nil {

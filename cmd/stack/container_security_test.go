@@ -183,3 +183,24 @@ func openTestPty(t *testing.T) (*os.File, *os.File) {
 	}
 	return master, slave
 }
+
+// TestStackDevice checks devices: in a stack file, next to a volume.
+func TestStackDevice(t *testing.T) {
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		t.Skip("the host has no /dev/fuse")
+	}
+	e := newLcEnv(t, `name: NAME
+services:
+  job:
+    image: busybox
+    command: ["sh", "-c", "exec 3<>/dev/fuse && test -c /dev/f2 && test -d /data && echo ok"]
+    devices: ["/dev/fuse", "/dev/fuse:/dev/f2:rw"]
+    volumes: ["data:/data"]
+volumes:
+  data:
+`)
+	out := e.must("up", "--no-color", "--exit-code-from", "job")
+	if !strings.Contains(out, "| ok") {
+		t.Errorf("output:\n%s", out)
+	}
+}

@@ -90,7 +90,7 @@ func (e *executor) createContainer(ctx context.Context, a planner.CreateContaine
 	if err != nil {
 		return err
 	}
-	cfg.Mounts = mp.mounts
+	cfg.Mounts = append(cfg.Mounts, mp.mounts...) // after the devices
 	if len(mp.anonymous) > 0 {
 		cfg.Labels[labelAnonymousVolumes] = anonymousLabel(mp.anonymous)
 	}

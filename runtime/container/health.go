@@ -132,7 +132,7 @@ func (m *monitor) probe(ctx context.Context, inst *instance, args []string, time
 	}
 	defer r.Close()
 	proc := Process{Args: args, Env: m.c.Process.Env, Cwd: m.c.Process.Cwd, User: m.c.Process.User}
-	id, replies, err := inst.exec(proc, [3]int{-1, int(w.Fd()), int(w.Fd())})
+	id, replies, err := m.startExec(inst, proc, [3]int{-1, int(w.Fd()), int(w.Fd())})
 	w.Close()
 	if err != nil {
 		p.Output = err.Error()
@@ -167,11 +167,11 @@ func (m *monitor) probe(ctx context.Context, inst *instance, args []string, time
 				return p
 			}
 		case <-timer.C:
-			inst.signal(id, unix.SIGKILL)
+			m.signalExec(inst, id, unix.SIGKILL)
 			p.Output = "Health check exceeded timeout (" + timeout.String() + ")"
 			return p
 		case <-ctx.Done():
-			inst.signal(id, unix.SIGKILL)
+			m.signalExec(inst, id, unix.SIGKILL)
 			return p
 		}
 	}

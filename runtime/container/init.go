@@ -1,6 +1,7 @@
 package container
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -26,20 +27,21 @@ const initSocketFd = 3
 
 // initConfig is what the init needs from the monitor, sent over the socket.
 type initConfig struct {
-	RootfsDir       string   `json:"rootfsDir"`
-	Rootfs          Rootfs   `json:"rootfs"`
-	Mounts          []Mount  `json:"mounts,omitempty"`
-	Hostname        string   `json:"hostname,omitempty"`
-	Domainname      string   `json:"domainname,omitempty"`
-	Process         Process  `json:"process"`
-	NoInit          bool     `json:"noInit,omitempty"`
-	Privileged      bool     `json:"privileged,omitempty"`
-	Caps            []string `json:"caps"`
-	NoNewPrivileges bool     `json:"noNewPrivileges,omitempty"`
-	Seccomp         bool     `json:"seccomp,omitempty"`
-	Loopback        bool     `json:"loopback,omitempty"` // bring lo up: the init has its own network namespace
-	CgroupNS        bool     `json:"cgroupNS,omitempty"`
-	JoinNetns       bool     `json:"joinNetns,omitempty"` // fd 4 is a network namespace to join
+	RootfsDir       string          `json:"rootfsDir"`
+	Rootfs          Rootfs          `json:"rootfs"`
+	Mounts          []Mount         `json:"mounts,omitempty"`
+	Hostname        string          `json:"hostname,omitempty"`
+	Domainname      string          `json:"domainname,omitempty"`
+	Process         Process         `json:"process"`
+	NoInit          bool            `json:"noInit,omitempty"`
+	Privileged      bool            `json:"privileged,omitempty"`
+	Caps            []string        `json:"caps"`
+	NoNewPrivileges bool            `json:"noNewPrivileges,omitempty"`
+	Seccomp         bool            `json:"seccomp,omitempty"`
+	SeccompProfile  json.RawMessage `json:"seccompProfile,omitempty"` // Docker's format; none for the default filter
+	Loopback        bool            `json:"loopback,omitempty"`       // bring lo up: the init has its own network namespace
+	CgroupNS        bool            `json:"cgroupNS,omitempty"`
+	JoinNetns       bool            `json:"joinNetns,omitempty"` // fd 4 is a network namespace to join
 }
 
 // IsInit reports whether this process was started as a container's init.
@@ -208,7 +210,7 @@ func (in *initProcess) prepare() error {
 	// Worked out now, while the monitor wires the network, so that the
 	// start itself only has to install them.
 	if cfg.Seccomp {
-		filter, err := seccomp.Default(cfg.Caps)
+		filter, err := seccompFilter(cfg.SeccompProfile, cfg.Caps)
 		if err != nil {
 			return err
 		}

@@ -157,8 +157,9 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 		RootfsDir: spec.RootfsDir, Rootfs: cfg.Rootfs, Mounts: append(append([]Mount(nil), cfg.Mounts...), spec.Mounts...),
 		Hostname: cfg.Hostname, Domainname: cfg.Domainname, Process: cfg.Process, NoInit: cfg.NoInit,
 		Privileged: cfg.Security.Privileged, Caps: caps, NoNewPrivileges: cfg.Security.NoNewPrivileges,
-		Seccomp:  !cfg.Security.Privileged && cfg.Security.Seccomp != "unconfined",
-		Loopback: ownNetwork, CgroupNS: inst.cgroup != nil, JoinNetns: spec.JoinNetns != nil,
+		Seccomp:        !cfg.Security.Privileged && cfg.Security.Seccomp != "unconfined",
+		SeccompProfile: cfg.Security.SeccompProfile,
+		Loopback:       ownNetwork, CgroupNS: inst.cgroup != nil, JoinNetns: spec.JoinNetns != nil,
 	}
 	if err := sendMessage(inst.sock, message{Type: msgConfig, Config: icfg}); err != nil {
 		return inst, fmt.Errorf("configure init: %w", err)

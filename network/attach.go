@@ -110,29 +110,33 @@ func plumb(n *Network, br netlink.Link, ep Endpoint, opts AttachOptions, target 
 		return nil, fmt.Errorf("open container network namespace: %w", err)
 	}
 	defer h.Close()
-	// A leftover of an earlier run of this container on this network
-	// (a crash, or a restart whose detach failed) holds the name.
-	if err := deleteLink(ep.HostVeth); err != nil {
-		return nil, err
-	}
+	// One request makes both ends: the host end up on the bridge, the
+	// container end in target under its name and with its MAC address.
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = ep.HostVeth
 	attrs.MTU = n.MTU
 	attrs.MasterIndex = br.Attrs().Index
 	attrs.Flags = net.FlagUp
-	// One request makes both ends: the host end up on the bridge, the
-	// container end in target with its name and MAC. Only when target
-	// already has a link of that name (connect of a second network with a
-	// stale interface) does the end come in under a temporary name.
-	peer := opts.Interface
-	if _, err := h.LinkByName(peer); err == nil {
-		peer = peerTempName(ep.HostVeth)
+	pair := &netlink.Veth{LinkAttrs: attrs, PeerName: opts.Interface, PeerHardwareAddr: mac, PeerNamespace: netlink.NsFd(target)}
+	err = netlink.LinkAdd(pair)
+	if errors.Is(err, unix.EEXIST) {
+		// A leftover of an earlier run of this container on this
+		// network (a crash, or a restart before the kernel took the
+		// released veth) holds the host name, or the container has a
+		// link of that name (a stale interface before a connect): then
+		// its end comes in under a temporary name, to be renamed.
+		if err := deleteLink(ep.HostVeth); err != nil {
+			return nil, err
+		}
+		if _, err := h.LinkByName(pair.PeerName); err == nil {
+			pair.PeerName = peerTempName(ep.HostVeth)
+		}
+		err = netlink.LinkAdd(pair)
 	}
-	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: peer, PeerHardwareAddr: mac, PeerNamespace: netlink.NsFd(target)}
-	if err := netlink.LinkAdd(veth); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("create veth %s: %w", ep.HostVeth, err)
 	}
-	if err := configureInside(h, peer, att, opts); err != nil {
+	if err := configureInside(h, pair.PeerName, att, opts); err != nil {
 		return nil, err
 	}
 	return att, nil
@@ -163,7 +167,7 @@ func configureInside(h *netlink.Handle, name string, att *Attachment, opts Attac
 	if err := h.LinkSetUp(link); err != nil {
 		return fmt.Errorf("%s up: %w", opts.Interface, err)
 	}
-	if lo, err := h.LinkByName("lo"); err == nil {
+	if lo, err := h.LinkByName("lo"); err == nil && lo.Attrs().Flags&net.FlagUp == 0 {
 		if err := h.LinkSetUp(lo); err != nil {
 			return fmt.Errorf("lo up: %w", err)
 		}

@@ -295,3 +295,33 @@ func TestRemoveDropsReleasedVeths(t *testing.T) {
 		t.Errorf("released veth %s outlived the removal of its network", att.HostVeth)
 	}
 }
+
+// A container restarted before the kernel took its released veth (its old
+// namespace still alive) gets a new pair under the same names.
+func TestAttachAfterRelease(t *testing.T) {
+	m := testManager(t)
+	if _, err := m.Create(CreateOptions{Name: "again", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.79.0/24")}}}); err != nil {
+		t.Fatal(err)
+	}
+	name, h := testNetns(t)
+	if _, err := m.Attach(AttachOptions{ContainerID: "c", Network: "again", Interface: "eth0", DefaultRoute: true}, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Release("c", "again"); err != nil {
+		t.Fatal(err)
+	}
+	att, err := m.Attach(AttachOptions{ContainerID: "c", Network: "again", Interface: "eth0", DefaultRoute: true}, h)
+	if err != nil {
+		t.Fatalf("attach over the released veth: %v", err)
+	}
+	link, err := netlink.LinkByName(att.HostVeth)
+	if err != nil || link.Attrs().MasterIndex == 0 || link.Attrs().Flags&net.FlagUp == 0 {
+		t.Errorf("veth %s after the second attach: %v, want it up on the bridge", att.HostVeth, err)
+	}
+	if out := inNetns(t, name, "ip", "-o", "addr", "show", "eth0"); !contains(out, att.Addrs[0].String()) {
+		t.Errorf("eth0 after the second attach:\n%s", out)
+	}
+	if err := m.Detach("c", "again"); err != nil {
+		t.Fatal(err)
+	}
+}

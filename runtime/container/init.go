@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -312,10 +313,22 @@ type request struct {
 // exec and healthcheck processes must be started from. The init exits
 // from reap, once the main process has.
 func (in *initProcess) serve() {
+	// The first quiet moment, when no request came for idleAfter, lets go
+	// of the start-up's code (see dropTextPages): a timeout on the socket,
+	// as the init must not need a new thread for a timer once the
+	// container may have used up its pids.
+	idle := unix.NsecToTimeval(idleAfter.Nanoseconds())
+	timeout := unix.SetsockoptTimeval(in.sock, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &idle) == nil
 	for {
 		m, fds, err := recvMessage(in.sock)
 		if err != nil {
 			if errors.Is(err, unix.EBADMSG) {
+				continue
+			}
+			if timeout && errors.Is(err, unix.EAGAIN) {
+				dropTextPages()
+				timeout = false
+				unix.SetsockoptTimeval(in.sock, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{})
 				continue
 			}
 			select {} // the monitor is gone; pdeathsig ends us
@@ -323,6 +336,10 @@ func (in *initProcess) serve() {
 		in.handle(request{m, fds})
 	}
 }
+
+// idleAfter is how long the init waits for a request before it counts as
+// idle: by then a short-lived container has exited.
+const idleAfter = 200 * time.Millisecond
 
 func (in *initProcess) handle(r request) {
 	switch r.msg.Type {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -295,4 +296,38 @@ func nameProcess(name string) {
 		return
 	}
 	os.WriteFile("/proc/self/task/"+pid+"/comm", []byte(name), 0)
+}
+
+// dropTextPages unmaps the pages of this process's own executable that
+// are mapped read-only (code and read-only data): a monitor has touched
+// most of them once, starting up, and runs a few loops from then on, whose
+// pages fault back in. The pages stay in the page cache or the sealed
+// copy; what goes is this process's share of them. Writable mappings are
+// left alone: dropping those would lose data.
+func dropTextPages() {
+	var st unix.Stat_t
+	if unix.Stat("/proc/self/exe", &st) != nil {
+		return
+	}
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(maps), "\n") {
+		// start-end perms offset dev inode path
+		f := strings.Fields(line)
+		if len(f) < 6 || f[1] != "r-xp" && f[1] != "r--p" || f[4] != strconv.FormatUint(st.Ino, 10) {
+			continue
+		}
+		lo, hi, ok := strings.Cut(f[0], "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 != nil || err2 != nil || end <= start {
+			continue
+		}
+		unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+	}
 }

@@ -58,13 +58,14 @@ type monitor struct {
 const trimDelay = 200 * time.Millisecond
 
 // trimMemory returns the garbage of the monitor's start-up (flag and
-// configuration parsing, package initialization) to the system and keeps
-// its heap small from then on: it lives as long as its container, and
-// mostly waits. Not in the init: a collection may need a new thread, which
+// configuration parsing, package initialization) to the system, keeps its
+// heap small from then on and lets go of the code it ran once: it lives as
+// long as its container, and mostly waits. Not in the init: a collection may need a new thread, which
 // a container at its pids limit would refuse it.
 func trimMemory() {
 	debug.SetGCPercent(lowGCPercent)
 	debug.FreeOSMemory()
+	dropTextPages()
 }
 
 // lowGCPercent lets a heap of a few hundred KiB grow to about 1 MiB

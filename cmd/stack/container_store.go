@@ -103,9 +103,20 @@ func commandColumn(args []string, truncate bool) string {
 // shadowGlobalFlags hides global flags whose shorthands a docker-style
 // command uses for its own flags (-f for --follow or --force, -p for
 // --publish): a local flag of the same name keeps the global one out.
+// Given after the command by its long name, a shadowed global flag is an
+// error that says where it goes.
 func shadowGlobalFlags(f *pflag.FlagSet, names ...string) {
 	for _, name := range names {
-		f.String(name, "", "unused here")
+		f.Var(globalOnly(name), name, "a global flag: give it before the command")
 		f.MarkHidden(name)
 	}
 }
+
+// globalOnly is the value of a shadowed global flag.
+type globalOnly string
+
+func (g globalOnly) Set(string) error {
+	return fmt.Errorf("--%s is a global flag here: give it before the command (stack --%s VALUE COMMAND ...)", string(g), string(g))
+}
+func (g globalOnly) String() string { return "" }
+func (g globalOnly) Type() string   { return "string" }

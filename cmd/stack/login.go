@@ -44,7 +44,8 @@ func newLoginCommand(_ *globalOptions) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.username, "username", "u", "", "username")
-	f.StringVar(&o.password, "password", "", "password (prefer --password-stdin; -p is the global --project-name)")
+	shadowGlobalFlags(f, "project-name") // stack login -p PASSWORD, as docker login
+	f.StringVarP(&o.password, "password", "p", "", "password (prefer --password-stdin)")
 	f.BoolVar(&o.passwordStdin, "password-stdin", false, "read the password from stdin")
 	f.StringArrayVar(&o.insecure, "insecure-registry", nil, "registry (host[:port] or CIDR) to reach over plain HTTP (repeatable)")
 	return cmd

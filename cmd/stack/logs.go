@@ -43,7 +43,8 @@ func newLogsCommand(g *globalOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.follow, "follow", false, "follow log output, also of containers recreated or restarted meanwhile (-f is the global --file)")
+	shadowGlobalFlags(f, "file") // stack -f FILE logs -f
+	f.BoolVarP(&o.follow, "follow", "f", false, "follow log output, also of containers recreated or restarted meanwhile")
 	f.StringVarP(&o.tail, "tail", "n", "all", `number of lines from the end of each container's log, or "all"`)
 	f.BoolVarP(&o.timestamps, "timestamps", "t", false, "show timestamps")
 	f.StringVar(&o.since, "since", "", "show logs since a timestamp (2013-01-02T13:23:37Z) or a relative time (42m)")

@@ -37,7 +37,8 @@ func newRmCommand(g *globalOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.force, "force", false, "do not ask to confirm (-f is the global --file)")
+	shadowGlobalFlags(f, "file") // stack -f FILE rm -f
+	f.BoolVarP(&o.force, "force", "f", false, "do not ask to confirm")
 	f.BoolVarP(&o.stop, "stop", "s", false, "stop the containers first if needed")
 	f.BoolVarP(&o.volumes, "volumes", "v", false, "remove the containers' anonymous volumes")
 	return cmd

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // globalOptions are the flags every command accepts.
@@ -74,6 +75,18 @@ func newRootCommandFor(args []string) *cobra.Command {
 	f.StringVar(&g.RunRoot, "run-root", envOr("STACK_RUN_ROOT", "/run/stack"), "directory of live state (pids, sockets)")
 	f.StringVar(&g.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 
+	// The global flags in front of the command are read here, as Compose
+	// reads them: after the command, -f and -p may be the command's own
+	// (logs -f, rm -f, run -p).
+	if n := leadingGlobals(root, args); n > 0 {
+		if err := f.Parse(args[:n]); err != nil {
+			root.RunE = func(*cobra.Command, []string) error { return err }
+			root.SetArgs([]string{})
+			return root
+		}
+		args = args[n:]
+		root.SetArgs(args)
+	}
 	if parent, cmd := buildNamed(g, commandPath(root, args)); cmd != nil {
 		// args name a command, not "completion": cobra need not build its
 		// four shell commands.
@@ -122,6 +135,38 @@ func addAllCommands(root *cobra.Command, g *globalOptions) {
 			root.AddCommand(groups[name])
 		}
 	}
+}
+
+// leadingGlobals returns how many of args, from the front, are global
+// flags and their values; 0 when args start with anything else or with a
+// flag it cannot read for sure, which cobra then parses as before.
+func leadingGlobals(root *cobra.Command, args []string) int {
+	i := 0
+	for i < len(args) {
+		arg := args[i]
+		var flag *pflag.Flag
+		inline := false
+		switch {
+		case arg == "--" || arg == "-" || !strings.HasPrefix(arg, "-"):
+			return i
+		case strings.HasPrefix(arg, "--"):
+			name, _, hasValue := strings.Cut(arg[2:], "=")
+			flag, inline = root.PersistentFlags().Lookup(name), hasValue
+		default:
+			flag, inline = root.PersistentFlags().ShorthandLookup(arg[1:2]), len(arg) > 2
+		}
+		if flag == nil {
+			return 0
+		}
+		i++
+		if !inline && flag.NoOptDefVal == "" {
+			if i == len(args) {
+				return 0 // a missing value: cobra says so
+			}
+			i++
+		}
+	}
+	return i
 }
 
 // commandPath returns the command words at the front of args, the way cobra

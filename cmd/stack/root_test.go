@@ -120,7 +120,7 @@ func TestLocalShorthands(t *testing.T) {
 	}
 	for _, tt := range tests {
 		root := newRootCommandFor(tt.args)
-		cmd, rest, err := root.Find(tt.args)
+		cmd, rest, err := root.Find(tt.args[leadingGlobals(root, tt.args):])
 		if err != nil {
 			t.Errorf("stack %s: %v", strings.Join(tt.args, " "), err)
 			continue
@@ -150,4 +150,55 @@ func TestLocalShorthands(t *testing.T) {
 		}
 	}
 	walk(newRootCommandFor([]string{"help"}))
+}
+
+// TestGlobalFlagsBeforeCommand checks the Compose order: global flags in
+// front of the command, the command's own -f and -p after it.
+func TestGlobalFlagsBeforeCommand(t *testing.T) {
+	tests := []struct {
+		args                 []string
+		file, project        string
+		localFlag, localWant string
+	}{
+		{[]string{"-f", "x.yaml", "logs", "-f"}, "[x.yaml]", "", "follow", "true"},
+		{[]string{"-f", "x.yaml", "-p", "demo", "rm", "-f"}, "[x.yaml]", "demo", "force", "true"},
+		{[]string{"--file=x.yaml", "run", "-p", "8080:80", "web"}, "[x.yaml]", "", "publish", "[8080:80]"},
+		{[]string{"-pdemo", "--root", "/tmp/r", "run", "-p", "80", "web"}, "", "demo", "publish", "[80]"},
+		{[]string{"logs", "-f", "web"}, "", "", "follow", "true"},
+		{[]string{"-p", "demo", "login", "-p", "secret", "localhost:5000"}, "", "demo", "password", "secret"},
+	}
+	for _, tt := range tests {
+		name := strings.Join(tt.args, " ")
+		root := newRootCommandFor(tt.args)
+		global := root.PersistentFlags()
+		if got := global.Lookup("file").Value.String(); got != tt.file {
+			t.Errorf("stack %s: --file = %s, want %s", name, got, tt.file)
+		}
+		if got := global.Lookup("project-name").Value.String(); got != tt.project {
+			t.Errorf("stack %s: --project-name = %q, want %q", name, got, tt.project)
+		}
+		rest := tt.args[leadingGlobals(root, tt.args):]
+		cmd, flags, err := root.Find(rest)
+		if err == nil {
+			err = cmd.ParseFlags(flags)
+		}
+		if err != nil {
+			t.Errorf("stack %s: %v", name, err)
+			continue
+		}
+		if got := cmd.Flags().Lookup(tt.localFlag).Value.String(); got != tt.localWant {
+			t.Errorf("stack %s: --%s = %s, want %s", name, tt.localFlag, got, tt.localWant)
+		}
+	}
+
+	// After a command that has its own -f, --file is refused, not ignored.
+	args := []string{"logs", "--file", "x.yaml"}
+	root := newRootCommandFor(args)
+	cmd, flags, err := root.Find(args)
+	if err == nil {
+		err = cmd.ParseFlags(flags)
+	}
+	if err == nil || !strings.Contains(err.Error(), "give it before the command") {
+		t.Errorf("stack logs --file x.yaml: %v, want an error saying where --file goes", err)
+	}
 }

@@ -63,7 +63,8 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 	f.BoolVarP(&o.detach, "detach", "d", false, "run in the background and print the container name")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set an environment variable KEY=VALUE (repeatable)")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "mount SOURCE:TARGET[:ro] (repeatable)")
-	f.StringArrayVar(&o.publish, "publish", nil, "publish [IP:]HOST:CONTAINER[/PROTO] (repeatable; -p is the global --project-name)")
+	shadowGlobalFlags(f, "project-name") // stack -p NAME run -p PORTS
+	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish [IP:]HOST:CONTAINER[/PROTO] (repeatable)")
 	f.BoolVar(&o.servicePorts, "service-ports", false, "publish the service's ports")
 	f.BoolVar(&o.useAliases, "use-aliases", false, "answer to the service's network aliases")
 	f.StringVar(&o.entrypoint, "entrypoint", "", "override the image's entrypoint")

@@ -87,6 +87,11 @@ func (e *containerTestEnv) cleanup() {
 			}
 		}
 	}
+	// The default network outlives its containers, as docker0 does: the
+	// test's root goes, so its bridge and rules go too.
+	if _, errOut, code := e.stack("network", "rm", "bridge"); code != 0 && !strings.Contains(errOut, "no such network") {
+		e.t.Errorf("network rm bridge: %s", errOut)
+	}
 }
 
 // stack runs the binary and returns stdout, stderr and the exit code.

@@ -226,6 +226,7 @@ docker_memory() {
 cleanup() {
   for d in "$work/stack" "$work/replicas-stack"; do (cd "$d" 2>/dev/null && "$stack_bin" down -t 0 >/dev/null 2>&1); done
   "$stack_bin" container rm -f bench-redis >/dev/null 2>&1
+  "$stack_bin" network rm bridge >/dev/null 2>&1 # kept between containers, as docker0 is
   if [ -n "$started_dockerd" ]; then
     for d in "$work/docker-compose" "$work/replicas-docker-compose"; do (cd "$d" 2>/dev/null && docker-compose down -t 0 >/dev/null 2>&1); done
     docker rm -f bench-redis >/dev/null 2>&1

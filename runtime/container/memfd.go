@@ -139,39 +139,41 @@ func findSealedCopy(shareDir string) (*os.File, string, error) {
 // making the copy, when no running monitor has one to share, overlaps the
 // command's own work.
 func PrepareStart(runRoot string) {
-	go prepareCopy(runRoot)
+	go beginCopy(runRoot)
 }
 
-func prepareCopy(shareDir string) {
+// beginCopy finds a live copy to share, or starts making one in the
+// background (see startingCopy), unless this process has one or is making
+// one already.
+func beginCopy(shareDir string) {
 	initBinaryMu.Lock()
+	defer initBinaryMu.Unlock()
 	if initBinary != nil || copying != nil {
-		initBinaryMu.Unlock()
 		return
 	}
 	if exe, err := exeIdentity(); err == nil && shareDir != "" {
 		if f := openSharedCopy(filepath.Join(shareDir, "init-binary.json"), exe); f != nil {
 			setInitBinary(f)
-			initBinaryMu.Unlock()
+			f.Close()
 			return
 		}
 	}
 	f, err := newCopy()
 	if err != nil {
-		initBinaryMu.Unlock()
 		return
 	}
 	job := &copyJob{f: f, done: make(chan struct{})}
 	copying = job
-	initBinaryMu.Unlock()
-
-	err = fillCopy(f)
-	initBinaryMu.Lock()
-	if err == nil && initBinary == nil {
-		setInitBinary(f)
-	}
-	copying = nil
-	initBinaryMu.Unlock()
-	close(job.done)
+	go func() {
+		err := fillCopy(f)
+		initBinaryMu.Lock()
+		if err == nil && initBinary == nil {
+			setInitBinary(f)
+		}
+		copying = nil
+		initBinaryMu.Unlock()
+		close(job.done)
+	}()
 }
 
 // startingCopy returns the sealed copy if this process has one, or else

@@ -146,6 +146,10 @@ func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *
 	if sameExecutable(path) {
 		if exe, err := exeIdentity(); err == nil {
 			bin, job := startingCopy()
+			if bin == nil && job == nil {
+				beginCopy(s.runRoot)
+				bin, job = startingCopy()
+			}
 			if bin == nil && job != nil {
 				// The copy is not done: rather than wait, the monitor starts
 				// from the binary itself and takes the copy over, to wait for

@@ -225,12 +225,34 @@ func replacementTarget(c *container.Container) (name, oldPrefix string, ok bool)
 	if c.Labels[planner.LabelReplace] == "" || c.Labels[planner.LabelOneOff] == "True" || len(c.Name) < 14 || c.Name[12] != '_' {
 		return "", "", false
 	}
-	for _, r := range c.Name[:12] {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return "", "", false
-		}
+	if !isLowerHex(c.Name[:12]) {
+		return "", "", false
 	}
 	return c.Name[13:], c.Name[:12], true
+}
+
+// mayHaveReplacements tells from the names alone, without loading every
+// container, whether any container has a replacement's temporary name.
+func (h *host) mayHaveReplacements() bool {
+	names, err := h.containers.Names()
+	if err != nil {
+		return true // let the full look say what is wrong
+	}
+	for _, n := range names {
+		if len(n) >= 14 && n[12] == '_' && isLowerHex(n[:12]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isLowerHex(s string) bool {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // recoverReplacements finishes or undoes the recreates of the project
@@ -241,7 +263,7 @@ func replacementTarget(c *container.Container) (name, oldPrefix string, ok bool)
 // needed); once it is gone the replacement is renamed, keeping the
 // anonymous volumes it took over.
 func (h *host) recoverReplacements(ctx context.Context, project string, progress io.Writer) error {
-	if !h.canRename() {
+	if !h.canRename() || !h.mayHaveReplacements() {
 		return nil
 	}
 	all, err := h.containers.List()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -126,6 +127,23 @@ func (s *Store) Dir(id string) string { dir, _ := stateDirs(s.root, s.runRoot, i
 
 // RunDir returns the container's live directory (control socket).
 func (s *Store) RunDir(id string) string { _, run := stateDirs(s.root, s.runRoot, id); return run }
+
+// Names returns the names of all containers, unordered: one directory read,
+// without loading any container.
+func (s *Store) Names() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(s.root, "names"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names, nil
+}
 
 // List returns every container, oldest first. A container whose monitor
 // has died is cleaned up on the way and reported dead.

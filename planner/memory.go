@@ -16,10 +16,10 @@ import (
 // work at once: one whose service has a healthcheck is healthy as soon as
 // it runs, and one awaited for completion exits 0 when awaited.
 type Memory struct {
-	mu      sync.Mutex
-	state   Observed
-	counter int
-	checks  map[string]bool // IDs of containers with a healthcheck
+	mu     sync.Mutex
+	state  Observed
+	made   map[string]int  // IDs made per seed, so IDs do not depend on the order parallel actions run in
+	checks map[string]bool // IDs of containers with a healthcheck
 	// Fail makes the action with this "kind subject" (as Plan.String
 	// prints them) fail with the error instead of being applied.
 	Fail map[string]error
@@ -29,7 +29,7 @@ type Memory struct {
 
 // NewMemory returns a Memory host that starts in the given state.
 func NewMemory(initial *Observed) *Memory {
-	m := &Memory{Fail: map[string]error{}, checks: map[string]bool{}}
+	m := &Memory{Fail: map[string]error{}, checks: map[string]bool{}, made: map[string]int{}}
 	if initial != nil {
 		m.state = *cloneObserved(initial)
 	}
@@ -177,8 +177,8 @@ func (m *Memory) find(name string) int {
 
 // id returns a fresh, deterministic 64-hex identifier.
 func (m *Memory) id(seed string) string {
-	m.counter++
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s#%d", seed, m.counter))
+	m.made[seed]++
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s#%d", seed, m.made[seed]))
 	return hex.EncodeToString(sum[:])
 }
 

@@ -130,8 +130,9 @@ func (in *initProcess) run() error {
 		return err
 	}
 	// The threads os/signal starts exist by the time the monitor counts
-	// ours for the pids limit.
+	// ours for the pids limit, and so do spare ones.
 	<-in.notified
+	spareThreads(initSpareThreads)
 	if err := sendMessage(in.sock, message{Type: msgReady}); err != nil {
 		return err
 	}
@@ -335,6 +336,34 @@ func (in *initProcess) serve() {
 		}
 		in.handle(request{m, fds})
 	}
+}
+
+// initSpareThreads is how many idle threads the init keeps for its runtime:
+// the main process, a fork bomb say, may take every pid the container's
+// pids limit leaves, and a runtime that then needs one more thread to run
+// a woken goroutine cannot create it and crashes.
+const initSpareThreads = 3
+
+// spareThreads makes the runtime start n more threads, which it keeps idle
+// for later: n goroutines lock a thread each and wait, so the scheduler
+// needs a new one for the next, then they unlock and end.
+func spareThreads(n int) {
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		locked := make(chan struct{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			close(locked)
+			<-release
+			runtime.UnlockOSThread()
+		}()
+		<-locked
+	}
+	close(release)
+	wg.Wait()
 }
 
 // idleAfter is how long the init waits for a request before it counts as

@@ -304,32 +304,39 @@ func nameProcess(name string) {
 // are mapped read-only (code and read-only data): a monitor has touched
 // most of them once, starting up, and runs a few loops from then on, whose
 // pages fault back in. The pages stay in the page cache or the sealed
-// copy; what goes is this process's share of them. Writable mappings are
-// left alone: dropping those would lose data.
+// copy; what goes is this process's share of them. A mapping with private
+// copies of pages (relocated data a dynamic loader made read-only after
+// writing it, in a binary linked with cgo) is left alone, as are writable
+// ones: dropping those would lose data.
 func dropTextPages() {
 	var st unix.Stat_t
 	if unix.Stat("/proc/self/exe", &st) != nil {
 		return
 	}
-	maps, err := os.ReadFile("/proc/self/maps")
+	smaps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		return
 	}
-	for _, line := range strings.Split(string(maps), "\n") {
-		// start-end perms offset dev inode path
+	ino := strconv.FormatUint(st.Ino, 10)
+	var start, end uint64
+	ours := false
+	for _, line := range strings.Split(string(smaps), "\n") {
 		f := strings.Fields(line)
-		if len(f) < 6 || f[1] != "r-xp" && f[1] != "r--p" || f[4] != strconv.FormatUint(st.Ino, 10) {
+		if len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":") {
+			// A mapping: start-end perms offset dev inode [path].
+			lo, hi, _ := strings.Cut(f[0], "-")
+			var err1, err2 error
+			start, err1 = strconv.ParseUint(lo, 16, 64)
+			end, err2 = strconv.ParseUint(hi, 16, 64)
+			ours = err1 == nil && err2 == nil && end > start && (f[1] == "r-xp" || f[1] == "r--p") && f[4] == ino
 			continue
 		}
-		lo, hi, ok := strings.Cut(f[0], "-")
-		if !ok {
-			continue
+		// Each mapping's fields end with VmFlags; Anonymous comes before.
+		if ours && len(f) >= 2 && f[0] == "Anonymous:" {
+			if f[1] == "0" {
+				unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+			}
+			ours = false
 		}
-		start, err1 := strconv.ParseUint(lo, 16, 64)
-		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil || end <= start {
-			continue
-		}
-		unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
 	}
 }

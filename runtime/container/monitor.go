@@ -282,8 +282,10 @@ func (m *monitor) runOnce() (int, error) {
 	if ns := inst.takeMountNS(); ns != nil {
 		m.ended = append(m.ended, ns)
 	}
-	inst.release()
+	// The relays first drain what the container wrote: release closes a
+	// terminal's master, which would lose what is still to be read.
 	wg.Wait()
+	inst.release()
 	for _, r := range relays {
 		if r != inst.master {
 			r.Close()
@@ -296,10 +298,13 @@ func (m *monitor) runOnce() (int, error) {
 	return code, nil
 }
 
-// lastExit reports whether no restart follows this exit for sure: finish
-// comes next and writes the final state (or, for --rm, removes it).
-func (m *monitor) lastExit() bool {
-	if m.isStopping() || m.status != nil && m.c.AutoRemove {
+// removedOnExit reports whether this exit is the container's last and
+// --rm removes it right after: its state need not reach the disk first.
+func (m *monitor) removedOnExit() bool {
+	if !m.c.AutoRemove {
+		return false
+	}
+	if m.isStopping() || m.status != nil {
 		return true
 	}
 	switch m.c.Restart.Name {
@@ -309,12 +314,12 @@ func (m *monitor) lastExit() bool {
 	return true
 }
 
-// recordExit is setState for the state after an exit; when finish follows
-// for sure, the state is kept in memory for it to write once. A monitor
-// that dies meanwhile leaves a running state with a dead monitor behind,
-// which the next command cleans up as after any monitor crash.
+// recordExit is setState for the state after an exit, kept in memory only
+// when --rm removes the container right after. A monitor that dies
+// meanwhile leaves a running state with a dead monitor behind, which the
+// next command cleans up as after any monitor crash.
 func (m *monitor) recordExit(change func(*State)) {
-	if !m.lastExit() {
+	if !m.removedOnExit() {
 		m.setState(change)
 		return
 	}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The command-line figures of BENCHMARKS.md, stack and docker-compose side by
-# side from one run, on the same stack files:
+# The command-line figures of BENCHMARKS.md, stack, docker-compose 1.29 and
+# Docker Compose v2 (bench/compose-v2.sh) side by side from one run, on the
+# same stack files:
 #   - what any command pays on this machine: exec of /bin/true, `stack version`;
 #   - `up -d` with nothing changed and `ps`, on a two-service busybox stack and
 #     (when the demo base is there) on the Flask+Redis demo;
@@ -8,7 +9,7 @@
 # Short commands are timed by hyperfine -N (no shell in between), medians of
 # RUNS runs; the 50 replicas by the clock, medians of RUNS50 rounds.
 #
-#   bench/lifecycle.sh                  # stack and docker-compose
+#   bench/lifecycle.sh                  # stack, docker-compose 1.29 and Docker Compose v2
 #   RUNS=50 RUNS50=5 PEERS= bench/lifecycle.sh   # stack alone
 #
 # Stack keeps its state in a private --root/--run-root. docker-compose talks
@@ -20,7 +21,7 @@ top=$(cd "$here/.." && pwd)
 stack_bin=${STACK_BIN:-$top/bin/stack}
 runs=${RUNS:-30}
 runs50=${RUNS50:-3}
-peers=${PEERS-docker}
+peers=${PEERS-docker compose-v2}
 demo_tar=${STACK_BENCH_BASE:-/var/cache/stack/demo-base.tar}
 busybox_tar=/var/cache/stack-test/busybox-rootfs.tar
 work=$(mktemp -d /tmp/stack-lc.XXXXXX)
@@ -28,6 +29,7 @@ run_root=$(mktemp -d /tmp/sl.XXXXXX) # unix socket paths must stay short
 results=$work/results.tsv
 export STACK_ROOT=$work/stack-root STACK_RUN_ROOT=$run_root
 dockerd_pid=
+v2=
 trap cleanup EXIT
 
 log() { echo "bench: $*" >&2; }
@@ -111,8 +113,11 @@ short_commands() {
   "$@" -f "$dir/$file" -p lcpair down -t 0 >/dev/null 2>&1
   [ -n "$demo" ] || return 0
   dir=$(demo_project "$tool")
-  "$@" -f "$dir/$file" -p lcdemo build >/dev/null 2>>"$work/errors.log" &&
-    "$@" -f "$dir/$file" -p lcdemo up -d >/dev/null 2>>"$work/errors.log" || { log "$tool: up of the demo failed"; return 1; }
+  # Compose v2 names the image lcdemo-web, v1 lcdemo_web: when v2 cannot
+  # build here, it takes the image v1 built in the same dockerd.
+  "$@" -f "$dir/$file" -p lcdemo build >/dev/null 2>>"$work/errors.log" ||
+    docker tag lcdemo_web:latest lcdemo-web:latest >/dev/null 2>>"$work/errors.log"
+  "$@" -f "$dir/$file" -p lcdemo up -d >/dev/null 2>>"$work/errors.log" || { log "$tool: up of the demo failed"; return 1; }
   timed "$tool" "up -d, nothing changed (Flask+Redis)" "$@" -f "$dir/$file" -p lcdemo up -d
   timed "$tool" "ps (Flask+Redis)" "$@" -f "$dir/$file" -p lcdemo ps
   "$@" -f "$dir/$file" -p lcdemo down -t 0 >/dev/null 2>&1
@@ -132,7 +137,8 @@ replicas() {
 }
 
 start_dockerd() {
-  for tool in dockerd docker docker-compose; do
+  [ -z "$dockerd_pid" ] || return 0
+  for tool in dockerd docker; do
     command -v $tool >/dev/null || { log "$tool is not installed: docker-compose skipped"; return 1; }
   done
   dockerd --iptables=false --ip6tables=false --bridge=none --data-root "$work/docker" \
@@ -152,6 +158,7 @@ cleanup() {
   if [ -n "$dockerd_pid" ]; then
     for p in lcpair lcdemo lcscale; do
       for d in "$work"/docker-compose-*/; do docker-compose -f "$d/docker-compose.yml" -p $p down -t 0 >/dev/null 2>&1; done
+      for d in "$work"/compose-v2-*/; do "${v2:-false}" -f "$d/docker-compose.yml" -p $p down -t 0 >/dev/null 2>&1; done
     done
     kill "$dockerd_pid" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
@@ -197,10 +204,18 @@ replicas stack stack.yaml "$stack_bin"
 for peer in $peers; do
   case $peer in
     docker)
-      if start_dockerd; then
+      if ! command -v docker-compose >/dev/null; then log "docker-compose is not installed: skipped"
+      elif start_dockerd; then
         short_commands docker-compose docker-compose.yml docker-compose
         replicas docker-compose docker-compose.yml docker-compose
       fi ;;
+    compose-v2)
+      # the Compose the targets are set against; built once from the Go
+      # module proxy by bench/compose-v2.sh (minutes the first time)
+      if v2=$("$here/compose-v2.sh") && start_dockerd; then
+        short_commands compose-v2 docker-compose.yml "$v2"
+        replicas compose-v2 docker-compose.yml "$v2"
+      else log "Docker Compose v2 is not available: skipped"; fi ;;
     *) log "unknown peer $peer" ;;
   esac
 done

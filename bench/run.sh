@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of BENCHMARKS.md for stack and, where installed,
-# docker-compose/Docker and podman-compose/Podman, measured in the same run on
+# docker-compose 1.29/Docker, Docker Compose v2 (bench/compose-v2.sh builds
+# it) and podman-compose/Podman, measured in the same run on
 # the same files (examples/flask-redis on the demo's Debian base):
 #   - the lifecycle phases: build web cold and cached, up -d to the first
 #     counted page, no-op up -d, ps, up -d after an environment change to the
@@ -12,7 +13,7 @@
 # Prints one table of medians with the ratio peer/stack.
 #
 #   bench/run.sh                  # 5 runs per phase
-#   RUNS=3 COLD_RUNS=1 PEERS=docker bench/run.sh
+#   RUNS=3 COLD_RUNS=1 PEERS="docker compose-v2" bench/run.sh
 #   WITH_PARTS=1 bench/run.sh     # and then bench/container.sh, image-import.sh, build.sh, registry.sh
 #
 # Stack keeps its state in a private --root/--run-root. Docker runs as a
@@ -25,7 +26,7 @@ top=$(cd "$here/.." && pwd)
 stack_bin=${STACK_BIN:-$top/bin/stack}
 runs=${RUNS:-5}
 cold_runs=${COLD_RUNS:-$runs} # builds without cache, minutes each when RUN downloads
-peers=${PEERS:-docker podman}
+peers=${PEERS:-docker compose-v2 podman}
 base_tar=${STACK_BENCH_BASE:-/var/cache/stack/demo-base.tar}
 work=$(mktemp -d /tmp/stack-bench.XXXXXX)
 run_root=$(mktemp -d /tmp/sb.XXXXXX) # unix socket paths must stay short
@@ -36,6 +37,7 @@ port=${BENCH_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("", 0
 rport=$((port + 1))
 export STACK_ROOT=$work/stack-root STACK_RUN_ROOT=$run_root
 started_dockerd=
+v2=
 docker_bridge=benchd$$
 trap cleanup EXIT
 
@@ -229,6 +231,7 @@ cleanup() {
   "$stack_bin" network rm bridge >/dev/null 2>&1 # kept between containers, as docker0 is
   if [ -n "$started_dockerd" ]; then
     for d in "$work/docker-compose" "$work/replicas-docker-compose"; do (cd "$d" 2>/dev/null && docker-compose down -t 0 >/dev/null 2>&1); done
+    for d in "$work/compose-v2" "$work/replicas-compose-v2"; do (cd "$d" 2>/dev/null && "${v2:-false}" down -t 0 >/dev/null 2>&1); done
     docker rm -f bench-redis >/dev/null 2>&1
     kill "$started_dockerd" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$started_dockerd" 2>/dev/null || break; sleep 0.1; done
@@ -340,6 +343,13 @@ for peer in $peers; do
         container_start docker docker
         redis_throughput docker docker_ip docker
       else log "Docker is not installed or does not start: skipped"; fi ;;
+    compose-v2)
+      # the Compose the targets are set against, built once from the Go
+      # module proxy by bench/compose-v2.sh (minutes the first time)
+      if v2=$("$here/compose-v2.sh") && ensure_docker; then
+        lifecycle compose-v2 "$v2 build" web "$v2"
+        replicas compose-v2 "$v2"
+      else log "Docker Compose v2 or Docker is not available: skipped"; fi ;;
     podman)
       if ensure_podman; then
         if command -v podman-compose >/dev/null; then

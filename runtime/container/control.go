@@ -36,12 +36,37 @@ type controlReply struct {
 }
 
 func (m *monitor) serve(ln *net.UnixListener) {
+	defer close(m.served)
 	for {
 		conn, err := ln.AcceptUnix()
 		if err != nil {
 			return
 		}
-		go m.handle(conn)
+		m.handlers.Add(1)
+		go func() {
+			defer m.handlers.Done()
+			m.handle(conn)
+		}()
+	}
+}
+
+// waitHandlers waits at most grace for the requests being served to be
+// answered; a request that streams (an attach, a wait) may outlive it.
+func (m *monitor) waitHandlers(grace time.Duration) {
+	deadline := time.After(grace)
+	select {
+	case <-m.served: // no request is accepted any more: Wait may start
+	case <-deadline:
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		m.handlers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-deadline:
 	}
 }
 

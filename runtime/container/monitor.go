@@ -50,7 +50,15 @@ type monitor struct {
 
 	setUp func() error // the monitor's own set-up, done while its first init starts
 	ended []*os.File   // mount namespaces of exited inits, see instance.takeMountNS
+
+	handlers sync.WaitGroup // control requests being served
+	served   chan struct{}  // closed when the control socket accepts no more
 }
+
+// answerGrace is how long a monitor whose container has ended waits for the
+// control requests it is serving: a kill that ended the container is
+// answered before the monitor goes, not cut off.
+const answerGrace = time.Second
 
 // trimDelay is how long after the start the monitor gives back what its
 // start-up allocated: by then a short-lived container has exited, and the
@@ -82,7 +90,7 @@ func RunMonitor(store *Store, id string, hooks Hooks) error {
 		return err
 	}
 	nameProcess("stack")
-	m := &monitor{store: store, c: c, hooks: hooks, wake: make(chan struct{}, 1)}
+	m := &monitor{store: store, c: c, hooks: hooks, wake: make(chan struct{}, 1), served: make(chan struct{})}
 	m.takeFds()
 	err = m.run()
 	if err != nil {
@@ -152,6 +160,7 @@ func (m *monitor) run() error {
 	defer func() {
 		if ln != nil {
 			ln.Close()
+			m.waitHandlers(answerGrace)
 		}
 		if m.log != nil {
 			m.log.Close()

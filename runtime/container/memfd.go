@@ -6,10 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -254,7 +256,18 @@ func newCopy() (*os.File, error) {
 }
 
 // fillCopy copies our executable into the memfd f and seals it.
+//
+// Pages just written to a memfd wait in the writing CPU's batch of pages
+// for the LRU lists, holding a reference; sealing against writes waits for
+// such references and fails with EBUSY while pages sit in another CPU's
+// batch, which only that CPU drains. So the copy and the seal run on one
+// thread bound to one CPU: the seal drains that CPU's batch itself.
 func fillCopy(f *os.File) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if restore := bindToOneCPU(); restore != nil {
+		defer restore()
+	}
 	src, err := os.Open("/proc/self/exe")
 	if err != nil {
 		return err
@@ -263,8 +276,36 @@ func fillCopy(f *os.File) error {
 	if err := copyInKernel(f, src); err != nil {
 		return fmt.Errorf("copy binary to memfd: %w", err)
 	}
-	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, initSeals); err != nil {
+	for attempt := 0; ; attempt++ {
+		_, err = unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, initSeals)
+		if err != unix.EBUSY || attempt == 100 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err != nil {
 		return fmt.Errorf("seal memfd: %w", err)
+	}
+	return nil
+}
+
+// bindToOneCPU binds the calling thread to one of the CPUs it may run on
+// and returns what puts its affinity back; nil if it could not.
+func bindToOneCPU() func() {
+	var old unix.CPUSet
+	if unix.SchedGetaffinity(0, &old) != nil {
+		return nil
+	}
+	for cpu := 0; cpu < len(old)*64; cpu++ {
+		if !old.IsSet(cpu) {
+			continue
+		}
+		var one unix.CPUSet
+		one.Set(cpu)
+		if unix.SchedSetaffinity(0, &one) != nil {
+			return nil
+		}
+		return func() { unix.SchedSetaffinity(0, &old) }
 	}
 	return nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -40,13 +38,5 @@ func runContainerKill(ctx context.Context, o *containerKillOptions) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, ref := range o.refs {
-		if err := store.Kill(ctx, ref, o.signal); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		fmt.Fprintln(o.out, ref)
-	}
-	return errors.Join(errs...)
+	return eachRef(o.refs, o.out, func(ref string) error { return store.Kill(ctx, ref, o.signal) })
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -37,13 +35,5 @@ func runContainerPause(_ context.Context, o *containerPauseOptions) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, ref := range o.refs {
-		if err := store.Pause(ref); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		fmt.Fprintln(o.out, ref)
-	}
-	return errors.Join(errs...)
+	return eachRef(o.refs, o.out, store.Pause)
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -47,13 +45,5 @@ func runContainerStop(ctx context.Context, o *containerStopOptions) error {
 	if o.timeout >= 0 {
 		timeout = time.Duration(o.timeout) * time.Second
 	}
-	var errs []error
-	for _, ref := range o.refs {
-		if err := store.Stop(ctx, ref, o.signal, timeout); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		fmt.Fprintln(o.out, ref)
-	}
-	return errors.Join(errs...)
+	return eachRef(o.refs, o.out, func(ref string) error { return store.Stop(ctx, ref, o.signal, timeout) })
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -120,3 +122,18 @@ func (g globalOnly) Set(string) error {
 }
 func (g globalOnly) String() string { return "" }
 func (g globalOnly) Type() string   { return "string" }
+
+// eachRef applies change to each named container in turn and prints the
+// name of each one changed, as docker does; the errors of the others are
+// returned together.
+func eachRef(refs []string, out io.Writer, change func(ref string) error) error {
+	var errs []error
+	for _, ref := range refs {
+		if err := change(ref); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintln(out, ref)
+	}
+	return errors.Join(errs...)
+}

@@ -11,8 +11,13 @@ import (
 
 func startTestContainer(t *testing.T, args ...string) (*Store, *Container) {
 	t.Helper()
+	return startTestConfig(t, testConfig(t, args...))
+}
+
+// startTestConfig creates and starts a container of cfg in a new store.
+func startTestConfig(t *testing.T, cfg *Config) (*Store, *Container) {
+	t.Helper()
 	s, opts := testStore(t)
-	cfg := testConfig(t, args...)
 	c, err := s.Create(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -138,21 +143,12 @@ func TestRunTerminalAttached(t *testing.T) {
 // TestExecNoInit runs execs in a container whose main process is PID 1,
 // through the monitor's helper instead of the init.
 func TestExecNoInit(t *testing.T) {
-	s, opts := testStore(t)
 	cfg := testConfig(t, "sleep", "1000")
 	cfg.NoInit = true
 	cfg.Process.User = "app"
 	cfg.Process.Cwd = "/tmp"
 	cfg.Process.Rlimits = []Rlimit{{Name: "nofile", Soft: 321, Hard: 321}}
-	c, err := s.Create(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := s.Start(context.Background(), c.ID, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess.Wait()
+	s, c := startTestConfig(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cases := []struct {

@@ -9,19 +9,10 @@ import (
 // TestHealthNoInit checks that healthchecks of a container without an init
 // run through the monitor's helper.
 func TestHealthNoInit(t *testing.T) {
-	s, opts := testStore(t)
 	cfg := testConfig(t, "sleep", "1000")
 	cfg.NoInit = true
 	cfg.Health = &Healthcheck{Test: []string{"CMD-SHELL", "test -e /tmp/ok"}, Interval: 100 * time.Millisecond, Timeout: time.Second, Retries: 1}
-	c, err := s.Create(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := s.Start(context.Background(), c.ID, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess.Wait()
+	s, c := startTestConfig(t, cfg)
 	wait := func(want string) {
 		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			c, _ := s.Get(c.ID)

@@ -1,7 +1,6 @@
 package container
 
 import (
-	"context"
 	"os"
 	"testing"
 	"time"
@@ -13,19 +12,11 @@ import (
 // process: a signal request reaches the exec'd process, whose status
 // comes back, and the helper is gone afterwards.
 func TestNsExecSignal(t *testing.T) {
-	s, opts := testStore(t)
 	cfg := testConfig(t, "sleep", "1000")
 	cfg.NoInit = true
-	c, err := s.Create(cfg)
+	s, c := startTestConfig(t, cfg)
+	c, err := s.Get(c.ID)
 	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := s.Start(context.Background(), c.ID, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess.Wait()
-	if c, err = s.Get(c.ID); err != nil {
 		t.Fatal(err)
 	}
 	m := &monitor{store: s, c: c}

@@ -1,7 +1,6 @@
 package seccomp
 
 import (
-	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,39 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
-
-// runArgs is run with every argument: the interpreter loads big-endian,
-// so each 32-bit half goes where the kernel's little-endian layout has it.
-func runArgs(t *testing.T, f Filter, nr uint32, args ...uint64) uint32 {
-	t.Helper()
-	insts := make([]bpf.RawInstruction, len(f))
-	for i, s := range f {
-		insts[i] = bpf.RawInstruction{Op: s.Code, Jt: s.Jt, Jf: s.Jf, K: s.K}
-	}
-	prog, ok := bpf.Disassemble(insts)
-	if !ok {
-		t.Fatal("filter does not disassemble")
-	}
-	vm, err := bpf.NewVM(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := make([]byte, 64)
-	binary.BigEndian.PutUint32(data[offNr:], nr)
-	binary.BigEndian.PutUint32(data[offArch:], nativeArch)
-	for i, a := range args {
-		binary.BigEndian.PutUint32(data[offArg0+8*i:], uint32(a))
-		binary.BigEndian.PutUint32(data[offArg0+8*i+4:], uint32(a>>32))
-	}
-	got, err := vm.Run(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return uint32(got)
-}
 
 func mustParse(t *testing.T, text string) *Profile {
 	t.Helper()
@@ -150,7 +118,7 @@ func TestCompileProfile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := runArgs(t, f, nrOf(t, tc.call), tc.args...); got != tc.want {
+			if got := run(t, f, nativeArch, nrOf(t, tc.call), tc.args...); got != tc.want {
 				t.Errorf("got %#x, want %#x", got, tc.want)
 			}
 		})
@@ -208,7 +176,7 @@ func TestDockerStyleProfile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := runArgs(t, f, nrOf(t, tc.call), tc.args...); got != tc.want {
+			if got := run(t, f, nativeArch, nrOf(t, tc.call), tc.args...); got != tc.want {
 				t.Errorf("got %#x, want %#x", got, tc.want)
 			}
 		})

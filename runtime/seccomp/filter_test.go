@@ -10,8 +10,9 @@ import (
 
 // run evaluates f on a seccomp_data record with the BPF interpreter of
 // golang.org/x/net/bpf, which reads loads big-endian: the record is
-// encoded that way so that the same filter words compare equal.
-func run(t *testing.T, f Filter, arch uint32, nr uint32, arg0 uint64) uint32 {
+// encoded that way so that the same filter words compare equal, each
+// 32-bit half of an argument where the kernel's little-endian layout has it.
+func run(t *testing.T, f Filter, arch uint32, nr uint32, args ...uint64) uint32 {
 	t.Helper()
 	insts := make([]bpf.RawInstruction, len(f))
 	for i, s := range f {
@@ -28,7 +29,10 @@ func run(t *testing.T, f Filter, arch uint32, nr uint32, arg0 uint64) uint32 {
 	data := make([]byte, 64)
 	binary.BigEndian.PutUint32(data[offNr:], nr)
 	binary.BigEndian.PutUint32(data[offArch:], arch)
-	binary.BigEndian.PutUint32(data[offArg0:], uint32(arg0))
+	for i, a := range args {
+		binary.BigEndian.PutUint32(data[offArg0+8*i:], uint32(a))
+		binary.BigEndian.PutUint32(data[offArg0+8*i+4:], uint32(a>>32))
+	}
 	got, err := vm.Run(data)
 	if err != nil {
 		t.Fatal(err)

@@ -314,28 +314,84 @@ type request struct {
 // exec and healthcheck processes must be started from. The init exits
 // from reap, once the main process has.
 func (in *initProcess) serve() {
+	// The socket is waited on through the runtime's poller, so that this
+	// thread gives up the init's only P while it waits: blocked in a
+	// receive, it would keep it, and the goroutines that reap the main
+	// process and forward signals would wait for the runtime's monitor
+	// thread to take the P back, up to 10 ms once the init is idle.
 	// The first quiet moment, when no request came for idleAfter, lets go
-	// of the start-up's code (see dropTextPages): a timeout on the socket,
-	// as the init must not need a new thread for a timer once the
-	// container may have used up its pids.
-	idle := unix.NsecToTimeval(idleAfter.Nanoseconds())
-	timeout := unix.SetsockoptTimeval(in.sock, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &idle) == nil
+	// of the start-up's code (see dropTextPages): a deadline, served by the
+	// runtime's timers, as the init must not need a new thread for a timer
+	// once the container may have used up its pids.
+	conn, err := pollableSocket(in.sock)
+	if err != nil {
+		in.serveBlocking()
+		return
+	}
+	idle := true
+	conn.file.SetReadDeadline(time.Now().Add(idleAfter))
 	for {
-		m, fds, err := recvMessage(in.sock)
+		m, fds, err := conn.recv()
 		if err != nil {
 			if errors.Is(err, unix.EBADMSG) {
 				continue
 			}
-			if timeout && errors.Is(err, unix.EAGAIN) {
+			if idle && errors.Is(err, os.ErrDeadlineExceeded) {
 				dropTextPages()
-				timeout = false
-				unix.SetsockoptTimeval(in.sock, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{})
+				idle = false
+				conn.file.SetReadDeadline(time.Time{})
 				continue
 			}
 			select {} // the monitor is gone; pdeathsig ends us
 		}
 		in.handle(request{m, fds})
 	}
+}
+
+// serveBlocking is serve on a socket the poller cannot take.
+func (in *initProcess) serveBlocking() {
+	for {
+		m, fds, err := recvMessage(in.sock)
+		if err != nil {
+			if errors.Is(err, unix.EBADMSG) {
+				continue
+			}
+			select {} // the monitor is gone; pdeathsig ends us
+		}
+		in.handle(request{m, fds})
+	}
+}
+
+// polledSocket receives messages through the runtime's poller.
+type polledSocket struct {
+	file *os.File // kept: its finalizer would close the socket
+	raw  syscall.RawConn
+}
+
+// pollableSocket makes fd non-blocking and registers it with the poller.
+// Senders on it wait out a full buffer (see sendMessage).
+func pollableSocket(fd int) (*polledSocket, error) {
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "monitor-socket")
+	raw, err := f.SyscallConn()
+	if err != nil {
+		unix.SetNonblock(fd, false)
+		return nil, err
+	}
+	return &polledSocket{file: f, raw: raw}, nil
+}
+
+func (s *polledSocket) recv() (m message, fds []int, err error) {
+	rerr := s.raw.Read(func(fd uintptr) bool {
+		m, fds, err = recvMessage(int(fd))
+		return !errors.Is(err, unix.EAGAIN)
+	})
+	if rerr != nil {
+		return message{}, nil, rerr
+	}
+	return m, fds, err
 }
 
 // initSpareThreads is how many idle threads the init keeps for its runtime:

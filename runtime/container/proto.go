@@ -43,7 +43,11 @@ func sendMessage(fd int, m message, fds ...int) error {
 	}
 	for {
 		err = unix.Sendmsg(fd, data, oob, nil, 0)
-		if err != unix.EINTR {
+		switch err {
+		case unix.EINTR:
+		case unix.EAGAIN: // a non-blocking socket (the init's) with a full buffer
+			unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}, -1)
+		default:
 			return err
 		}
 	}

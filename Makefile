@@ -11,17 +11,22 @@ DEB_PACKAGES := busybox-static mmdebstrap docker-registry iproute2 nftables \
 .PHONY: build test demo deps vet bench clean
 
 build:
-	# Static: the binary is started three times per container (command, monitor,
-	# init), and a static one skips the dynamic loader each time.
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -X main.version=$(VERSION)" -o $(BIN) ./cmd/stack
+	# Static: the binary is started twice per container (command, monitor),
+	# and a static one skips the dynamic loader each time. The container's
+	# init is the small cmd/stack-init, embedded (tag embedinit) from a file
+	# that is generated here, never committed.
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s" -o cmd/stack/stack-init.bin ./cmd/stack-init
+	CGO_ENABLED=0 $(GO) build -tags embedinit -trimpath -ldflags "-s -X main.version=$(VERSION)" -o $(BIN) ./cmd/stack
 
 vet:
 	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s" -o cmd/stack/stack-init.bin ./cmd/stack-init
+	$(GO) vet -tags embedinit ./cmd/stack
 
 # The whole suite: unit tests, root integration tests on the real kernel and
 # end-to-end tests that drive the built binary.
 test: build vet
-	STACK_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 80m ./...
+	STACK_BIN=$(CURDIR)/$(BIN) $(GO) test -tags embedinit -count=1 -timeout 80m ./...
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get install)"; exit 1; fi
@@ -35,4 +40,4 @@ bench: build
 	./bench/run.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin cmd/stack/stack-init.bin

@@ -11,10 +11,12 @@ import (
 )
 
 func main() {
-	// A container's init is this binary too; it must not parse flags.
+	// A container's init is this binary too when it carries no init binary
+	// of its own; it must not parse flags.
 	if container.IsInit() {
 		container.InitMain()
 	}
+	container.UseInitBinary(initBinary)
 	if err := newRootCommand().Execute(); err != nil {
 		if msg := err.Error(); msg != "" {
 			fmt.Fprintf(os.Stderr, "stack: %s\n", msg)

@@ -18,6 +18,15 @@ func TestMain(m *testing.M) {
 	// And its monitor: the test binary again, told so by the environment.
 	if os.Getenv("STACK_TEST_MONITOR") != "" {
 		id := os.Args[len(os.Args)-1]
+		// An init binary of its own, as stack's embedded one (see
+		// TestInitBinary).
+		if path := os.Getenv("STACK_TEST_INIT_BIN"); path != "" {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				os.Exit(1)
+			}
+			UseInitBinary(string(data))
+		}
 		store, err := OpenStore(os.Getenv("STACK_TEST_ROOT"), os.Getenv("STACK_TEST_RUN_ROOT"))
 		if err == nil {
 			err = RunMonitor(store, id, Hooks{})

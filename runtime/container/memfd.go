@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,6 +20,10 @@ import (
 const initSeals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 
 var (
+	// initImage is the executable the inits and exec helpers run from,
+	// given by UseInitBinary; empty for this process's own.
+	initImage string
+
 	initBinaryMu sync.Mutex
 	initBinary   *os.File
 	copying      *copyJob // a copy PrepareStart is making
@@ -54,13 +59,27 @@ type initCopy struct {
 // which it announces the copy to later commands.
 const sealedFromEnv = "STACK_SEALED_FROM"
 
-// sealedSelf returns a sealed memfd copy of our own executable. The init is
-// executed from it, so that a container that got hold of /proc/1/exe would
-// find an immutable anonymous file instead of the host's stack binary.
-// With shareDir set, a live copy made by another monitor of the same binary
-// is reused, and a new copy is announced there. A monitor runs from such a
-// copy itself: then its own executable is the copy, and the monitor and
-// its init share the pages of one file.
+// UseInitBinary makes bin, an executable whose main runs InitMain when
+// IsInit reports true (cmd/stack-init), what containers' inits and exec
+// helpers run from instead of this process's own executable: a small one
+// starts in a fraction of the time. bin must stay unchanged; a string
+// that is part of the executable (an embedded file) is copied into the
+// sealed memfd by the kernel, without being read through this process's
+// memory. Call it before anything starts a container; "" changes nothing.
+func UseInitBinary(bin string) {
+	initBinaryMu.Lock()
+	defer initBinaryMu.Unlock()
+	initImage = bin
+}
+
+// sealedSelf returns a sealed memfd copy of the init binary: the one
+// UseInitBinary gave, or else our own executable. The init is executed
+// from it, so that a container that got hold of /proc/1/exe would find an
+// immutable anonymous file instead of the host's stack binary. With
+// shareDir set, a live copy made by another monitor of the same binary is
+// reused, and a new copy is announced there. Without an init binary of its
+// own, a monitor runs from such a copy itself: then its own executable is
+// the copy, and the monitor and its init share the pages of one file.
 func sealedSelf(shareDir string) (*os.File, error) {
 	return sealedCopy(shareDir, true)
 }
@@ -106,10 +125,12 @@ const highFd = 100
 // copied, under which the copy may be announced ("" if it is shared
 // already or its origin is unknown).
 func findSealedCopy(shareDir string) (*os.File, string, error) {
-	if f := openSealed("/proc/self/exe"); f != nil {
-		return f, os.Getenv(sealedFromEnv), nil
+	if initImage == "" {
+		if f := openSealed("/proc/self/exe"); f != nil {
+			return f, os.Getenv(sealedFromEnv), nil
+		}
 	}
-	exe, err := exeIdentity()
+	exe, err := copyIdentity()
 	if err != nil {
 		return nil, "", err
 	}
@@ -139,9 +160,16 @@ func findSealedCopy(shareDir string) (*os.File, string, error) {
 // will need from this process: the sealed copy of the binary that the
 // monitor and its init run from. A command calls it first thing, so that
 // making the copy, when no running monitor has one to share, overlaps the
-// command's own work.
+// command's own work. With an init binary of its own (UseInitBinary) the
+// monitor runs from the stack binary and makes the init's small copy
+// itself: there is nothing to prepare.
 func PrepareStart(runRoot string) {
-	go beginCopy(runRoot)
+	initBinaryMu.Lock()
+	own := initImage != ""
+	initBinaryMu.Unlock()
+	if !own {
+		go beginCopy(runRoot)
+	}
 }
 
 // beginCopy finds a live copy to share, or starts making one in the
@@ -153,7 +181,7 @@ func beginCopy(shareDir string) {
 	if initBinary != nil || copying != nil {
 		return
 	}
-	if exe, err := exeIdentity(); err == nil && shareDir != "" {
+	if exe, err := copyIdentity(); err == nil && shareDir != "" {
 		if f := openSharedCopy(filepath.Join(shareDir, "init-binary.json"), exe); f != nil {
 			setInitBinary(f)
 			f.Close()
@@ -196,6 +224,17 @@ func setInitBinary(f *os.File) {
 	initBinary = os.NewFile(uintptr(fd), "stack-init")
 }
 
+// copyIdentity is the identity under which a copy of the init binary is
+// announced to other monitors: the stack binary's, which determines the
+// init binary it carries, marked when the copy is of that one.
+func copyIdentity() (string, error) {
+	exe, err := exeIdentity()
+	if err != nil || initImage == "" {
+		return exe, err
+	}
+	return exe + "+init:" + strconv.Itoa(len(initImage)), nil
+}
+
 func exeIdentity() (string, error) {
 	var st syscall.Stat_t
 	if err := syscall.Stat("/proc/self/exe", &st); err != nil {
@@ -226,8 +265,15 @@ func openSealed(path string) *os.File {
 	return f
 }
 
-// sameExecutable reports whether path is the file this process runs.
+// sameExecutable reports whether path is the file this process runs, and
+// its sealed copy is the init's too: Store.Start then starts a monitor of
+// this binary from that copy, so that monitor and init share its pages.
+// With an init binary of its own (UseInitBinary) the copy is of that one,
+// which cannot run a monitor: false.
 func sameExecutable(path string) bool {
+	if initImage != "" {
+		return false
+	}
 	var a, b unix.Stat_t
 	if unix.Stat(path, &a) != nil || unix.Stat("/proc/self/exe", &b) != nil {
 		return false
@@ -255,7 +301,7 @@ func newCopy() (*os.File, error) {
 	return os.NewFile(uintptr(fd), "stack-init"), nil
 }
 
-// fillCopy copies our executable into the memfd f and seals it.
+// fillCopy copies the init binary into the memfd f and seals it.
 //
 // Pages just written to a memfd wait in the writing CPU's batch of pages
 // for the LRU lists, holding a reference; sealing against writes waits for
@@ -268,14 +314,10 @@ func fillCopy(f *os.File) error {
 	if restore := bindToOneCPU(); restore != nil {
 		defer restore()
 	}
-	src, err := os.Open("/proc/self/exe")
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	if err := copyInKernel(f, src); err != nil {
+	if err := copyInitBinary(f); err != nil {
 		return fmt.Errorf("copy binary to memfd: %w", err)
 	}
+	var err error
 	for attempt := 0; ; attempt++ {
 		_, err = unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, initSeals)
 		if err != unix.EBUSY || attempt == 100 {
@@ -310,23 +352,110 @@ func bindToOneCPU() func() {
 	return nil
 }
 
-// copyInKernel copies all of src to dst with sendfile(2), without passing
-// the binary's megabytes through user space.
-func copyInKernel(dst, src *os.File) error {
-	for {
-		n, err := unix.Sendfile(int(dst.Fd()), int(src.Fd()), nil, 1<<30)
+// copyInitBinary writes the init binary to dst: our executable, or the
+// image UseInitBinary gave, from the part of our executable it is in if
+// it is embedded there.
+func copyInitBinary(dst *os.File) error {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if initImage == "" {
+		return copyInKernel(dst, src, nil, 1<<62)
+	}
+	if off, ok := embeddedOffset(initImage); ok {
+		if err := copyInKernel(dst, src, &off, int64(len(initImage))); err == nil && sameStart(dst, initImage) {
+			return nil
+		}
+		if err := dst.Truncate(0); err != nil {
+			return err
+		}
+		if _, err := dst.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	_, err = io.WriteString(dst, initImage)
+	return err
+}
+
+// embeddedOffset returns where in our executable's file the bytes of s
+// are, if s lies in a mapping of that file: a string constant or an
+// embedded file. Copied from there with sendfile(2), they never pass
+// through this process's memory, whose reads of a file's pages would fault
+// each of them in and count them as its own.
+func embeddedOffset(s string) (int64, bool) {
+	var st unix.Stat_t
+	if unix.Stat("/proc/self/exe", &st) != nil {
+		return 0, false
+	}
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return 0, false
+	}
+	lo := uint64(uintptr(unsafe.Pointer(unsafe.StringData(s))))
+	hi := lo + uint64(len(s))
+	ino := strconv.FormatUint(st.Ino, 10)
+	for line := range strings.Lines(string(maps)) {
+		// start-end perms offset dev inode [path]
+		f := strings.Fields(line)
+		if len(f) < 6 || f[4] != ino {
+			continue
+		}
+		a, b, _ := strings.Cut(f[0], "-")
+		start, err1 := strconv.ParseUint(a, 16, 64)
+		end, err2 := strconv.ParseUint(b, 16, 64)
+		off, err3 := strconv.ParseUint(f[2], 16, 64)
+		if err1 != nil || err2 != nil || err3 != nil || lo < start || hi > end {
+			continue
+		}
+		// A private mapping the process wrote to holds its own copies of
+		// the pages: only read-only ones are the file's for sure.
+		if !strings.HasPrefix(f[1], "r-") {
+			return 0, false
+		}
+		return int64(off + lo - start), true
+	}
+	return 0, false
+}
+
+// sameStart reports whether the file f begins with the first bytes of s:
+// a check that the offset found the embedded binary, not other bytes.
+func sameStart(f *os.File, s string) bool {
+	n := min(len(s), 4096)
+	buf := make([]byte, n)
+	if _, err := f.ReadAt(buf, 0); err != nil {
+		return false
+	}
+	return string(buf) == s[:n]
+}
+
+// copyInKernel copies n bytes of src, from *off or from its current
+// position if off is nil, to dst with sendfile(2), without passing the
+// binary's megabytes through user space; n beyond the end copies to it.
+func copyInKernel(dst, src *os.File, off *int64, n int64) error {
+	for n > 0 {
+		got, err := unix.Sendfile(int(dst.Fd()), int(src.Fd()), off, int(min(n, 1<<30)))
 		if err == unix.EINTR || err == unix.EAGAIN {
 			continue
 		}
 		if err != nil {
+			if off != nil {
+				return err
+			}
 			// Some file systems cannot sendfile: copy through user space.
 			_, err = io.Copy(dst, src)
 			return err
 		}
-		if n == 0 {
+		if got == 0 {
+			if off != nil {
+				return io.ErrUnexpectedEOF
+			}
 			return nil
 		}
+		n -= int64(got)
 	}
+	return nil
 }
 
 // nameProcess sets the name ps shows for this process: executed as

@@ -53,12 +53,29 @@ func (m *Manager) Attach(opts AttachOptions, target netns.NsHandle) (*Attachment
 	if err != nil {
 		return nil, err
 	}
-	br, err := m.bridgeReady(n)
+	br, rules, err := m.bridgeReady(n)
 	if err != nil {
 		return nil, fmt.Errorf("network %q: %w", n.Name, err)
 	}
+	att, err := m.attach(n, br, opts, target)
+	if rerr := <-rules; rerr != nil {
+		rerr = fmt.Errorf("network %q: %w", n.Name, rerr)
+		if err == nil {
+			rerr = errors.Join(rerr, m.Detach(opts.ContainerID, opts.Network))
+		}
+		err = errors.Join(err, rerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return att, nil
+}
+
+// attach allocates the container's addresses on n and plumbs its
+// interface into target; a failure releases the allocation.
+func (m *Manager) attach(n *Network, br netlink.Link, opts AttachOptions, target netns.NsHandle) (*Attachment, error) {
 	host := hostVethName(opts.ContainerID, n.ID)
-	n, err = m.st().update(opts.Network, func(n *Network) error {
+	n, err := m.st().update(opts.Network, func(n *Network) error {
 		addrs, err := assign(n, opts.ContainerID, opts.Addrs)
 		if err != nil {
 			return err
@@ -78,19 +95,29 @@ func (m *Manager) Attach(opts AttachOptions, target netns.NsHandle) (*Attachment
 
 // bridgeReady returns n's bridge, making it and its rules again where they
 // are missing (after a reboot, or a flush of the host's ruleset). A bridge
-// that exists costs one lookup and one dump of a chain.
-func (m *Manager) bridgeReady(n *Network) (netlink.Link, error) {
+// that exists costs one lookup; its rules are checked (one dump of a
+// chain, about a millisecond) and, if need be, repaired while the caller
+// plumbs the container: the channel yields the outcome. No packet of the
+// container flows before the attach returns, so the order does not matter.
+func (m *Manager) bridgeReady(n *Network) (netlink.Link, <-chan error, error) {
+	rules := make(chan error, 1)
 	br, err := netlink.LinkByName(n.Bridge)
-	switch {
-	case err != nil:
+	if err != nil {
 		if err := m.setUp(n, false); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return netlink.LinkByName(n.Bridge)
-	case !m.hasNetworkRules(n):
-		return br, m.addNetworkRules(n, false)
+		rules <- nil
+		br, err = netlink.LinkByName(n.Bridge)
+		return br, rules, err
 	}
-	return br, nil
+	go func() {
+		if m.hasNetworkRules(n) {
+			rules <- nil
+			return
+		}
+		rules <- m.addNetworkRules(n, false)
+	}()
+	return br, rules, nil
 }
 
 // plumb makes the veth pair, its container end already in target under its

@@ -30,6 +30,7 @@ type containerCreateOptions struct {
 	args        []string
 	changed     func(string) bool
 	interactive bool
+	id          string // chosen ahead by run, whose monitor starts meanwhile; "" for a new one
 
 	name, hostname, workdir, user, entrypoint, restart string
 	network, stopSignal, memory                        string
@@ -134,7 +135,10 @@ func createContainer(ctx context.Context, o *containerCreateOptions) (*container
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg.ID = container.NewID()
+	cfg.ID = o.id
+	if cfg.ID == "" {
+		cfg.ID = container.NewID()
+	}
 	mount, err := images.Rootfs(ctx, img, store.Dir(cfg.ID))
 	if err != nil {
 		return nil, nil, err

@@ -54,28 +54,24 @@ func runContainerRun(ctx context.Context, o *containerRunOptions) error {
 	if o.detach && o.create.autoRemove && o.create.restart != "" && o.create.restart != "no" {
 		return fmt.Errorf("--rm: conflicts with --restart %s", o.create.restart)
 	}
+	opts, early, err := prestartMonitor(o)
+	if err != nil {
+		return err
+	}
 	store, c, err := createContainer(ctx, &o.create)
 	if err != nil {
+		early.Cancel()
 		return err
-	}
-	argv, err := monitorArgv(o.create.global)
-	if err != nil {
-		return err
-	}
-	opts := container.StartOptions{MonitorArgv: argv}
-	if !o.detach {
-		opts.Stdout, opts.Stderr = o.stdout, o.stderr
-		if o.interactive {
-			opts.Stdin = o.stdin
-		}
 	}
 	var term *terminal
 	if !o.detach && o.create.tty {
 		if term, err = makeRaw(o.stdin); err != nil {
+			early.Cancel()
 			return err
 		}
 		defer term.restore()
 	}
+	opts.Early = early
 	sess, err := store.Start(ctx, c.ID, opts)
 	if err != nil {
 		if o.create.autoRemove {
@@ -106,6 +102,31 @@ func runContainerRun(ctx context.Context, o *containerRunOptions) error {
 		return &exitStatus{Code: code}
 	}
 	return nil
+}
+
+// prestartMonitor starts the monitor of the container about to be created,
+// under the ID chosen for it here: the monitor's own start-up, tens of
+// milliseconds, then overlaps the image lookup and the container's
+// creation instead of following them.
+func prestartMonitor(o *containerRunOptions) (container.StartOptions, *container.EarlyMonitor, error) {
+	argv, err := monitorArgv(o.create.global)
+	if err != nil {
+		return container.StartOptions{}, nil, err
+	}
+	opts := container.StartOptions{MonitorArgv: argv}
+	if !o.detach {
+		opts.Stdout, opts.Stderr = o.stdout, o.stderr
+		if o.interactive {
+			opts.Stdin = o.stdin
+		}
+	}
+	store, err := container.OpenStore(o.create.global.Root, o.create.global.RunRoot)
+	if err != nil {
+		return opts, nil, err
+	}
+	o.create.id = container.NewID()
+	early, err := store.Prestart(o.create.id, opts)
+	return opts, early, err
 }
 
 func waitRemoved(store *container.Store, id string) {

@@ -39,6 +39,7 @@ type monitor struct {
 	log   *logWriter
 
 	status               *os.File // event pipe to the starter; nil once it is done
+	release              *os.File // an early monitor's wait for its container, see Store.Prestart
 	attachOut, attachErr *os.File
 	attachIn             *os.File
 
@@ -48,8 +49,9 @@ type monitor struct {
 	wake     chan struct{} // interrupts the restart backoff
 	trimOnce sync.Once
 
-	setUp func() error // the monitor's own set-up, done while its first init starts
-	ended []*os.File   // mount namespaces of exited inits, see instance.takeMountNS
+	setUp     func() error    // the monitor's own set-up, done while its first init starts
+	detaching <-chan struct{} // closed once the network of the last exit is detached
+	ended     []*os.File      // mount namespaces of exited inits, see instance.takeMountNS
 
 	handlers sync.WaitGroup // control requests being served
 	served   chan struct{}  // closed when the control socket accepts no more
@@ -85,13 +87,18 @@ const lowGCPercent = 25
 // until the container has stopped for good. cmd/stack calls it from the
 // hidden monitor command that Start executes.
 func RunMonitor(store *Store, id string, hooks Hooks) error {
+	nameProcess("stack")
+	m := &monitor{store: store, hooks: hooks, wake: make(chan struct{}, 1), served: make(chan struct{})}
+	m.takeFds()
+	if m.release != nil && !m.awaitRelease(store.Dir(id)) {
+		return nil
+	}
 	c, err := store.Get(id)
 	if err != nil {
+		m.notify(event{Event: "error", Error: err.Error()})
 		return err
 	}
-	nameProcess("stack")
-	m := &monitor{store: store, c: c, hooks: hooks, wake: make(chan struct{}, 1), served: make(chan struct{})}
-	m.takeFds()
+	m.c = c
 	err = m.run()
 	if err != nil {
 		m.notify(event{Event: "error", Error: err.Error()})
@@ -123,6 +130,8 @@ func (m *monitor) takeFds() {
 			copyReady = f
 		case "status":
 			m.status = f
+		case "release":
+			m.release = f
 		case "stdout":
 			m.attachOut = f
 		case "stderr":
@@ -131,6 +140,29 @@ func (m *monitor) takeFds() {
 			m.attachIn = f
 		}
 	}
+}
+
+// awaitRelease waits until the starter of an early monitor has created
+// its container, then sends the monitor's output to the container's
+// monitor.log. It reports false when the starter gave up (or died): the
+// container was not made and the monitor has nothing to do.
+func (m *monitor) awaitRelease(dir string) bool {
+	var b [1]byte
+	n, _ := m.release.Read(b[:])
+	m.release.Close()
+	m.release = nil
+	if n == 0 {
+		return false
+	}
+	logFile, err := os.OpenFile(filepath.Join(dir, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return true // the start goes on; its output is lost
+	}
+	defer logFile.Close()
+	for _, fd := range []int{1, 2} {
+		unix.Dup3(int(logFile.Fd()), fd, 0)
+	}
+	return true
 }
 
 func (m *monitor) notify(e event) {
@@ -166,12 +198,14 @@ func (m *monitor) run() error {
 			m.log.Close()
 		}
 	}()
+	// The init mounts the root on this directory: made before it starts.
+	if err := os.MkdirAll(filepath.Join(runDir, "rootfs"), 0o700); err != nil {
+		m.finish(-1, err)
+		return err
+	}
 	// The start-up of the init's runtime is the longest step of a start:
 	// the monitor sets itself up meanwhile (see launchSpec.WhileStarting).
 	m.setUp = func() error {
-		if err := os.MkdirAll(filepath.Join(runDir, "rootfs"), 0o700); err != nil {
-			return err
-		}
 		log, err := openLog(m.store.LogPath(m.c.ID), m.c.Log)
 		if err != nil {
 			return err
@@ -197,6 +231,7 @@ func (m *monitor) run() error {
 			m.finish(code, nil)
 			return nil
 		}
+		m.waitDetached()
 		m.dropEnded()
 		m.setState(func(s *State) { s.Status = StatusRestarting; s.RestartCount++ })
 		select {
@@ -284,7 +319,7 @@ func (m *monitor) runOnce() (int, error) {
 
 	code := inst.wait()
 	stopHealth()
-	oom := inst.cgroup != nil && inst.cgroup.Stats().OOMKills > 0
+	oom := inst.cgroup != nil && oomKilled(inst.cgroup)
 	m.mu.Lock()
 	m.inst = nil
 	m.mu.Unlock()
@@ -300,7 +335,12 @@ func (m *monitor) runOnce() (int, error) {
 			r.Close()
 		}
 	}
-	m.detachNetwork()
+	if m.removedOnExit() {
+		// Removed right after: the network goes while the files do.
+		m.detaching = m.detachInBackground()
+	} else {
+		m.detachNetwork()
+	}
 	m.recordExit(func(s *State) {
 		s.Status, s.Pid, s.ExitCode, s.OOMKilled, s.FinishedAt = StatusExited, 0, code, oom, time.Now().UTC()
 	})
@@ -407,6 +447,45 @@ func (m *monitor) pipes() ([3]*os.File, []*os.File, error) {
 	return stdio, relays, nil
 }
 
+// detachInBackground detaches the network while the caller goes on; the
+// returned channel is closed once it is done.
+func (m *monitor) detachInBackground() <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.detachNetwork()
+	}()
+	return done
+}
+
+func (m *monitor) waitDetached() {
+	if m.detaching != nil {
+		<-m.detaching
+		m.detaching = nil
+	}
+}
+
+// oomKilled reports whether the kernel's OOM killer killed a process of
+// the group. It reads that one counter: the group's full statistics
+// (memory.stat is computed on reading) would delay every exit.
+func oomKilled(cg *cgroups.Cgroup) bool {
+	path := filepath.Join(cg.Paths[""], "memory.events")
+	if !cg.Unified {
+		path = filepath.Join(cg.Paths["memory"], "memory.oom_control")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n > 0
+		}
+	}
+	return false
+}
+
 func (m *monitor) detachNetwork() {
 	if m.hooks.Network == nil || m.c.Network.Mode == "host" || m.c.Network.Mode == "none" || strings.HasPrefix(m.c.Network.Mode, "container:") {
 		return
@@ -441,6 +520,7 @@ func (m *monitor) finish(code int, err error) {
 	if m.c.AutoRemove {
 		m.store.removeFiles(m.c)
 	}
+	m.waitDetached()
 	for _, f := range []*os.File{m.attachOut, m.attachErr, m.attachIn} {
 		if f != nil {
 			f.Close()

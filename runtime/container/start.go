@@ -28,6 +28,10 @@ type StartOptions struct {
 	// container keeps stdin open.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// Early is the container's monitor started by Prestart, to be
+	// released instead of starting one; it must have been started with
+	// the same streams.
+	Early *EarlyMonitor
 }
 
 // Session is a started container; Wait returns its first exit code when
@@ -41,89 +45,194 @@ type Session struct {
 
 // Start starts a created or stopped container under a new monitor, which
 // lives on after the caller (its own session). It returns once the main
-// process runs, or with the reason it could not start.
+// process runs, or with the reason it could not start. With opts.Early, it
+// releases that monitor instead of starting one.
 func (s *Store) Start(ctx context.Context, ref string, opts StartOptions) (*Session, error) {
 	c, err := s.Get(ref)
 	if err != nil {
+		opts.Early.Cancel()
 		return nil, err
 	}
 	unlock, err := s.lock(c.ID)
 	if err != nil {
+		opts.Early.Cancel()
 		return nil, err
 	}
 	defer unlock()
-	if c, err = s.load(c.ID); err != nil {
+	if c, err = s.load(c.ID); err == nil && (c.Running() || c.State.monitorAlive()) {
+		err = fmt.Errorf("%w: %s", ErrRunning, c.Name)
+	}
+	if err == nil && opts.Early != nil && opts.Early.id != c.ID {
+		err = fmt.Errorf("start %s: the monitor started early is for container %s", c.Name, opts.Early.id)
+	}
+	if err != nil {
+		opts.Early.Cancel()
 		return nil, err
 	}
-	if c.Running() || c.State.monitorAlive() {
-		return nil, fmt.Errorf("%w: %s", ErrRunning, c.Name)
+	e := opts.Early
+	if e == nil {
+		logFile, err := os.OpenFile(filepath.Join(s.Dir(c.ID), "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		defer logFile.Close()
+		if e, err = s.spawnMonitor(c.ID, opts, c.Process.Stdin, logFile); err != nil {
+			return nil, err
+		}
+	} else if err := e.release(c.Process.Stdin); err != nil {
+		e.Cancel()
+		return nil, fmt.Errorf("start %s: %w", c.Name, err)
 	}
-	sess := &Session{attached: opts.Stdout != nil || opts.Stderr != nil}
+	return e.started(c.Name)
+}
+
+// EarlyMonitor is a container's monitor started before the container is
+// created (see Store.Prestart): it waits to be released by Start, or ends
+// when Cancel or the starter's exit closes its release pipe.
+type EarlyMonitor struct {
+	id       string
+	sess     *Session
+	ours     []*os.File // our ends of the attached output, closed if the start fails
+	releaseW *os.File   // nil for a monitor started by Start itself
+	stdinW   *os.File
+	stdin    io.Reader
+}
+
+// Prestart starts the monitor of the container that is about to be
+// created under id, so that the monitor's own start-up (its runtime and
+// package initialization, tens of milliseconds) overlaps the container's
+// creation instead of following it. Pass it to Start as opts.Early once
+// the container exists; Cancel it if the container is not made.
+func (s *Store) Prestart(id string, opts StartOptions) (*EarlyMonitor, error) {
+	if !validID(id) {
+		return nil, fmt.Errorf("prestart: invalid container ID %q", id)
+	}
+	return s.spawnMonitor(id, opts, opts.Stdin != nil, nil)
+}
+
+// validID reports whether id can name a container's directories: an ID
+// from NewID, or any other that is one plain path element.
+func validID(id string) bool {
+	return id != "" && id != "." && id != ".." && !strings.ContainsAny(id, "/\x00")
+}
+
+// Cancel makes an unreleased early monitor exit without touching its
+// container. Cancel of nil or of a released monitor does nothing.
+func (e *EarlyMonitor) Cancel() {
+	if e == nil || e.releaseW == nil {
+		return
+	}
+	e.close()
+}
+
+// close closes the starter's ends of the monitor's pipes.
+func (e *EarlyMonitor) close() {
+	for _, f := range append([]*os.File{e.releaseW, e.sess.statusR, e.stdinW}, e.ours...) {
+		if f != nil {
+			f.Close()
+		}
+	}
+	e.releaseW, e.stdinW = nil, nil
+}
+
+// release lets an early monitor go on with its created container.
+func (e *EarlyMonitor) release(stdin bool) error {
+	if e.stdinW != nil && !stdin {
+		e.stdinW.Close() // the container keeps no stdin: it reads end of file
+		e.stdinW = nil
+	}
+	_, err := e.releaseW.Write([]byte{1})
+	e.releaseW.Close()
+	e.releaseW = nil
+	return err
+}
+
+// spawnMonitor starts a monitor for id with its status pipe and, for an
+// attached start, the output pipes and (with stdin) the input pipe. With
+// no logFile the monitor is an early one: it waits for its release and
+// opens its log itself.
+func (s *Store) spawnMonitor(id string, opts StartOptions, stdin bool, logFile *os.File) (e *EarlyMonitor, err error) {
+	e = &EarlyMonitor{id: id, sess: &Session{attached: opts.Stdout != nil || opts.Stderr != nil}}
 	opts.Stdout, opts.Stderr = separateWriters(opts.Stdout, opts.Stderr)
 	var extra []*os.File // passed to the monitor
 	var roles []string
-	var ours []*os.File // our ends, closed after the start
 	defer func() {
 		for _, f := range extra {
 			f.Close()
 		}
+		if err != nil {
+			e.close()
+		}
 	}()
-	statusR, statusW, err := os.Pipe()
-	if err != nil {
-		return nil, err
+	pipe := func(role string, theirs func(r, w *os.File) (*os.File, *os.File)) (*os.File, error) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		t, ours := theirs(r, w)
+		extra, roles = append(extra, t), append(roles, role)
+		return ours, nil
 	}
-	sess.statusR = statusR
-	extra, roles = append(extra, statusW), append(roles, "status")
+	readEnd := func(r, w *os.File) (*os.File, *os.File) { return w, r }
+	writeEnd := func(r, w *os.File) (*os.File, *os.File) { return r, w }
+	if e.sess.statusR, err = pipe("status", readEnd); err != nil {
+		return e, err
+	}
 	for _, a := range []struct {
 		role string
 		w    io.Writer
 	}{{"stdout", opts.Stdout}, {"stderr", opts.Stderr}} {
-		if a.w == nil || !sess.attached {
+		if a.w == nil || !e.sess.attached {
 			continue
 		}
-		r, w, err := os.Pipe()
+		r, err := pipe(a.role, readEnd)
 		if err != nil {
-			return nil, err
+			return e, err
 		}
-		extra, roles = append(extra, w), append(roles, a.role)
-		sess.copies.Add(1)
-		go func() { defer sess.copies.Done(); io.Copy(a.w, r); r.Close() }()
-		ours = append(ours, r)
+		e.sess.copies.Add(1)
+		go func() { defer e.sess.copies.Done(); io.Copy(a.w, r); r.Close() }()
+		e.ours = append(e.ours, r)
 	}
-	if opts.Stdin != nil && c.Process.Stdin {
-		r, w, err := os.Pipe()
-		if err != nil {
-			return nil, err
+	if opts.Stdin != nil && stdin {
+		if e.stdinW, err = pipe("stdin", writeEnd); err != nil {
+			return e, err
 		}
-		extra, roles = append(extra, r), append(roles, "stdin")
-		go func() { io.Copy(w, opts.Stdin); w.Close() }()
+		e.stdin = opts.Stdin
 	}
-	logFile, err := os.OpenFile(filepath.Join(s.Dir(c.ID), "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, err
+	if logFile == nil {
+		if e.releaseW, err = pipe("release", writeEnd); err != nil {
+			return e, err
+		}
 	}
-	defer logFile.Close()
-	if err := s.startMonitor(opts.MonitorArgv, c.ID, roles, logFile, extra); err != nil {
-		return nil, err
+	if err := s.startMonitor(opts.MonitorArgv, id, roles, logFile, extra); err != nil {
+		return e, err
 	}
-	for _, f := range extra {
-		f.Close()
+	return e, nil
+}
+
+// started waits for the monitor's first word: the main process runs, or
+// why it could not start.
+func (e *EarlyMonitor) started(name string) (*Session, error) {
+	if e.stdinW != nil {
+		w := e.stdinW
+		go func() { io.Copy(w, e.stdin); w.Close() }()
+		e.stdinW = nil
 	}
-	extra = nil
-	sess.events = bufio.NewReader(statusR)
-	e, err := sess.next()
-	if err != nil || e.Event != "started" {
-		statusR.Close()
-		for _, f := range ours {
+	sess := e.sess
+	sess.events = bufio.NewReader(sess.statusR)
+	ev, err := sess.next()
+	if err != nil || ev.Event != "started" {
+		sess.statusR.Close()
+		for _, f := range e.ours {
 			f.Close()
 		}
-		if err == nil && e.Event == "error" {
-			err = errors.New(e.Error)
+		if err == nil && ev.Event == "error" {
+			err = errors.New(ev.Error)
 		}
 		if err == nil {
-			err = fmt.Errorf("unexpected monitor event %q", e.Event)
+			err = fmt.Errorf("unexpected monitor event %q", ev.Event)
 		}
-		return nil, fmt.Errorf("start %s: %w", c.Name, err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	return sess, nil
 }
@@ -181,7 +290,11 @@ func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *
 		return err
 	}
 	defer null.Close()
-	files := []uintptr{null.Fd(), logFile.Fd(), logFile.Fd()}
+	out := null // an early monitor opens its log once its container exists
+	if logFile != nil {
+		out = logFile
+	}
+	files := []uintptr{null.Fd(), out.Fd(), out.Fd()}
 	for _, f := range extra {
 		files = append(files, f.Fd())
 	}

@@ -1,0 +1,157 @@
+package container
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"stack/runtime/cgroups"
+)
+
+func TestPrestartedMonitorRunsItsContainer(t *testing.T) {
+	s, opts := testStore(t)
+	var out bytes.Buffer
+	opts.Stdout = &out
+	id := NewID()
+	early, err := s.Prestart(id, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, "sh", "-c", "echo early; exit 3")
+	cfg.ID = id
+	c, err := s.Create(cfg)
+	if err != nil {
+		early.Cancel()
+		t.Fatal(err)
+	}
+	opts.Early = early
+	sess, err := s.Start(context.Background(), c.ID, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := sess.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 3 || out.String() != "early\n" {
+		t.Errorf("got code %d, output %q; want 3, %q", code, out.String(), "early\n")
+	}
+	// Its output goes to the container's monitor.log once it is released.
+	if _, err := os.Stat(filepath.Join(s.Dir(id), "monitor.log")); err != nil {
+		t.Errorf("monitor.log of the early monitor: %v", err)
+	}
+}
+
+func TestPrestartedMonitorEndsWhenCancelled(t *testing.T) {
+	s, opts := testStore(t)
+	id := NewID()
+	early, err := s.Prestart(id, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	early.Cancel()
+	early.Cancel() // a second time does nothing
+	waitNoMonitor(t, id)
+	if _, err := os.Stat(s.Dir(id)); !os.IsNotExist(err) {
+		t.Errorf("container directory after a cancelled prestart: got %v, want it absent", err)
+	}
+}
+
+func TestStartRefusesTheEarlyMonitorOfAnotherContainer(t *testing.T) {
+	s, opts := testStore(t)
+	id := NewID()
+	early, err := s.Prestart(id, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Create(testConfig(t, "true"))
+	if err != nil {
+		early.Cancel()
+		t.Fatal(err)
+	}
+	opts.Early = early
+	if _, err := s.Start(context.Background(), c.ID, opts); err == nil || !strings.Contains(err.Error(), id) {
+		t.Errorf("Start with the early monitor of %s: got %v, want an error naming it", id[:12], err)
+	}
+	waitNoMonitor(t, id)
+	if got, err := s.Get(c.ID); err != nil || got.State.Status != StatusCreated {
+		t.Errorf("container after the refused start: got %+v, %v; want it created", got, err)
+	}
+}
+
+func TestPrestartRefusesBadIDs(t *testing.T) {
+	s, opts := testStore(t)
+	for _, id := range []string{"", ".", "..", "a/b", "a\x00b"} {
+		if early, err := s.Prestart(id, opts); err == nil {
+			early.Cancel()
+			t.Errorf("Prestart(%q): got no error", id)
+		}
+	}
+}
+
+// waitNoMonitor waits until no process runs with id on its command line,
+// as a monitor does.
+func waitNoMonitor(t *testing.T, id string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pids := processesWith(id)
+		if len(pids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("monitor of %s still running: %v", id[:12], pids)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func processesWith(arg string) []string {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var pids []string
+	for _, path := range dirs {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		for _, a := range strings.Split(string(data), "\x00") {
+			if a == arg {
+				pids = append(pids, filepath.Base(filepath.Dir(path)))
+			}
+		}
+	}
+	return pids
+}
+
+func TestOOMKilled(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		unified bool
+		file    string // "" for none
+		data    string
+		want    bool
+	}{
+		{"v1 killed", false, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n", true},
+		{"v1 not killed", false, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n", false},
+		{"v2 killed", true, "memory.events", "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n", true},
+		{"v2 oom without kill", true, "memory.events", "low 0\nhigh 0\nmax 4\noom 1\noom_kill 0\n", false},
+		{"no memory controller", false, "", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.file != "" {
+				if err := writeFile(filepath.Join(dir, tc.file), tc.data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cg := &cgroups.Cgroup{Unified: tc.unified, Paths: map[string]string{"": dir, "memory": dir}}
+			if got := oomKilled(cg); got != tc.want {
+				t.Errorf("oomKilled: got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -113,6 +113,11 @@ type CreateContainer struct {
 	// Inherit is the container this one replaces: its anonymous volumes
 	// carry over. Nil for a new replica.
 	Inherit *Container
+	// StartName is the name a StartContainer of this plan starts the
+	// container under (after its rename, for a recreate), so that the
+	// executor may get the start ready while the container is made; empty
+	// when the plan does not start it.
+	StartName string
 }
 
 // StartContainer starts a created or stopped container.

@@ -147,7 +147,7 @@ func (c *computer) createReplica(d *desired, number int, summary *ServiceSummary
 	name := ContainerName(c.project, s, number)
 	create := c.plan.add(CreateContainer{
 		Service: s.Name, Number: number, Name: name, Image: d.image,
-		Config: s, Labels: c.replicaLabels(d, number),
+		Config: s, Labels: c.replicaLabels(d, number), StartName: c.startName(name),
 	}, "no container", d.deps...)
 	create.Group = "create " + name
 	summary.Create++
@@ -158,6 +158,15 @@ func (c *computer) createReplica(d *desired, number int, summary *ServiceSummary
 		r.start, r.restart = start.ID, start.ID
 	}
 	c.replicas[s.Name] = append(c.replicas[s.Name], r)
+}
+
+// startName is the name a new container is started under, or "" when the
+// plan only creates containers.
+func (c *computer) startName(name string) string {
+	if c.options.NoStart {
+		return ""
+	}
+	return name
 }
 
 // start adds a start node that waits for after and for the service's

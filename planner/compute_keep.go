@@ -112,7 +112,7 @@ func (c *computer) recreate(d *desired, old Container, cause string) {
 	group := "recreate " + old.Name
 	create := c.plan.add(CreateContainer{
 		Service: s.Name, Number: old.Number, Name: temp, Image: d.image,
-		Config: s, Labels: labels, Inherit: &inherit,
+		Config: s, Labels: labels, Inherit: &inherit, StartName: c.startName(name),
 	}, cause, d.deps...)
 	create.Group = group
 	last := c.stopAndRemove(old, cause, group, create.ID)
@@ -133,7 +133,7 @@ func (c *computer) replace(d *desired, old Container, cause string) {
 	last := c.stopAndRemove(old, cause, group, 0)
 	create := c.plan.add(CreateContainer{
 		Service: s.Name, Number: old.Number, Name: name, Image: d.image,
-		Config: s, Labels: labels, Inherit: &inherit,
+		Config: s, Labels: labels, Inherit: &inherit, StartName: c.startName(name),
 	}, cause, append([]int{last}, d.deps...)...)
 	create.Group = group
 	c.startReplacement(d, name, cause, group, create.ID)

@@ -2,6 +2,8 @@ package planner
 
 import (
 	"errors"
+	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -155,6 +157,64 @@ func TestComputeErrors(t *testing.T) {
 			_, err := Compute(tt.project, &Observed{}, tt.options)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("Compute error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCreateStartName: a create says under which name the plan starts the
+// container (the executor starts its monitor early for it), and only when
+// the plan does start it.
+func TestCreateStartName(t *testing.T) {
+	tests := []struct {
+		name    string
+		before  *spec.Project
+		project *spec.Project
+		options Options
+		want    []string // "<create name> -> <start name>"
+	}{
+		{name: "create", project: webDB(), want: []string{"demo-db-1 -> demo-db-1", "demo-web-1 -> demo-web-1"}},
+		{name: "no-start", project: webDB(), options: Options{NoStart: true}, want: []string{"demo-db-1 -> ", "demo-web-1 -> "}},
+		{name: "recreate", before: webDB(), project: webDB(env("DEBUG", "1")), want: []string{"<temp>_demo-web-1 -> demo-web-1"}},
+		{name: "recreate-no-rename", before: webDB(), project: webDB(env("DEBUG", "1")), options: Options{NoRename: true}, want: []string{"demo-web-1 -> demo-web-1"}},
+		{name: "recreate-no-start", before: webDB(), project: webDB(env("DEBUG", "1")), options: Options{NoStart: true}, want: []string{"<temp>_demo-web-1 -> "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var m *Memory
+			if tt.before != nil {
+				m = hostWith(t, tt.before, Options{})
+			} else {
+				m = NewMemory(&Observed{Images: map[string]string{"web:1": "sha256:web", "redis:7": "sha256:db"}})
+			}
+			plan, err := Compute(tt.project, observe(t, m), tt.options)
+			if err != nil {
+				t.Fatal(err)
+			}
+			starts := map[string]bool{}
+			for _, n := range plan.Nodes {
+				if a, ok := n.Action.(StartContainer); ok {
+					starts[a.Name] = true
+				}
+			}
+			var got []string
+			for _, n := range plan.Nodes {
+				a, ok := n.Action.(CreateContainer)
+				if !ok {
+					continue
+				}
+				name := a.Name
+				if a.Inherit != nil && name != a.Inherit.Name {
+					name = "<temp>_" + name[13:]
+				}
+				got = append(got, name+" -> "+a.StartName)
+				if a.StartName != "" && !starts[a.StartName] {
+					t.Errorf("create %s: StartName %q, but the plan starts no such container", a.Name, a.StartName)
+				}
+			}
+			sort.Strings(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}

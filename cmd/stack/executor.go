@@ -15,6 +15,7 @@ import (
 	"stack/network"
 	"stack/planner"
 	"stack/runtime/build"
+	"stack/runtime/container"
 	"stack/runtime/image"
 	"stack/runtime/registry"
 	"stack/spec"
@@ -30,6 +31,9 @@ type executor struct {
 
 	mu     sync.Mutex
 	images map[string]*image.Image // by reference, for the replicas of one plan
+	// early are the monitors started while their containers were created,
+	// by the name the plan starts each under (see prestart).
+	early map[string]*container.EarlyMonitor
 }
 
 // Execute implements planner.Executor.

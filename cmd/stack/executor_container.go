@@ -37,7 +37,7 @@ func (e *executor) executeContainer(ctx context.Context, action planner.Action) 
 		if err != nil {
 			return err
 		}
-		sess, err := store.Start(ctx, a.Name, container.StartOptions{MonitorArgv: argv})
+		sess, err := store.Start(ctx, a.Name, container.StartOptions{MonitorArgv: argv, Early: e.takeEarly(a.Name)})
 		if err != nil {
 			return err
 		}
@@ -97,24 +97,84 @@ func (e *executor) createContainer(ctx context.Context, a planner.CreateContaine
 	id := make([]byte, 32)
 	rand.Read(id)
 	cfg.ID = hex.EncodeToString(id)
+	early := e.prestart(cfg.ID, a.StartName)
 	dir := e.host.containers.Dir(cfg.ID)
 	rootfs, err := e.host.images.Rootfs(ctx, img, dir)
 	if err != nil {
+		early.Cancel()
 		os.RemoveAll(dir)
 		return err
 	}
 	cfg.Rootfs = container.Rootfs{Lower: rootfs.Lower, Upper: rootfs.Upper, Work: rootfs.Work}
 	for target, volume := range mp.fresh {
 		if err := copyImageContent(rootfs.Lower, target, volume); err != nil {
+			early.Cancel()
 			os.RemoveAll(dir)
 			return fmt.Errorf("copy the image's %s into its volume: %w", target, err)
 		}
 	}
 	if _, err := e.host.containers.Create(cfg); err != nil {
+		early.Cancel()
 		os.RemoveAll(dir)
 		return err
 	}
+	e.keepEarly(a.StartName, early)
 	return nil
+}
+
+// prestart starts the monitor of a container about to be created under id
+// when the plan starts it (as startName): the monitor's own start-up, tens
+// of milliseconds, then overlaps the container's creation and, in a
+// recreate, the stop and removal of the container it replaces, instead of
+// following them. Nil when there is no start to prepare, or when the
+// monitor could not be started early: the start then starts one itself.
+func (e *executor) prestart(id, startName string) *container.EarlyMonitor {
+	if startName == "" {
+		return nil
+	}
+	argv, err := monitorArgv(e.host.global)
+	if err != nil {
+		return nil
+	}
+	early, err := e.host.containers.Prestart(id, container.StartOptions{MonitorArgv: argv})
+	if err != nil {
+		return nil
+	}
+	return early
+}
+
+// keepEarly holds an early monitor for the start of the container under name.
+func (e *executor) keepEarly(name string, early *container.EarlyMonitor) {
+	if early == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.early == nil {
+		e.early = map[string]*container.EarlyMonitor{}
+	}
+	e.early[name] = early
+}
+
+// takeEarly hands over the early monitor of the container started as
+// name, if there is one.
+func (e *executor) takeEarly(name string) *container.EarlyMonitor {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	early := e.early[name]
+	delete(e.early, name)
+	return early
+}
+
+// cancelEarly ends the early monitors whose start never came (a step it
+// waited for failed), so that they do not wait for this process's exit.
+func (e *executor) cancelEarly() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for name, early := range e.early {
+		early.Cancel()
+		delete(e.early, name)
+	}
 }
 
 // removeContainer removes a container and, when asked, the anonymous

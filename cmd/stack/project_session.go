@@ -56,7 +56,9 @@ func (s *projectSession) executor(progress io.Writer) *executor {
 // apply runs a plan with progress on stderr, and prints its warnings.
 func (s *projectSession) apply(ctx context.Context, plan *planner.Plan) error {
 	printWarnings(plan)
-	_, err := planner.Apply(ctx, plan, s.executor(os.Stderr), planner.ApplyOptions{Progress: progressPrinter(os.Stderr)})
+	ex := s.executor(os.Stderr)
+	_, err := planner.Apply(ctx, plan, ex, planner.ApplyOptions{Progress: progressPrinter(os.Stderr)})
+	ex.cancelEarly()
 	return err
 }
 

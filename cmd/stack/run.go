@@ -123,8 +123,10 @@ func runDependencies(ctx context.Context, s *projectSession, svc *spec.Service, 
 	if err := s.host.recoverReplacements(ctx, s.project.Name, os.Stderr); err != nil {
 		return err
 	}
-	plan, err := planner.Up(ctx, s.project, s.observer(), s.executor(os.Stderr), options,
+	ex := s.executor(os.Stderr)
+	plan, err := planner.Up(ctx, s.project, s.observer(), ex, options,
 		planner.ApplyOptions{Progress: progressPrinter(os.Stderr)})
+	ex.cancelEarly()
 	if plan != nil {
 		printWarnings(plan)
 	}

@@ -91,8 +91,10 @@ func runUp(ctx context.Context, o *upOptions) error {
 	if err := s.host.recoverReplacements(ctx, s.project.Name, o.progress); err != nil {
 		return err
 	}
-	plan, err := planner.Up(ctx, s.project, s.observer(), s.executor(o.progress), options,
+	ex := s.executor(o.progress)
+	plan, err := planner.Up(ctx, s.project, s.observer(), ex, options,
 		planner.ApplyOptions{Progress: progressPrinter(o.progress)})
+	ex.cancelEarly()
 	if plan != nil {
 		printWarnings(plan)
 	}

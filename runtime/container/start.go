@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // StartOptions say how to run a container's monitor and whether the caller
@@ -237,6 +239,18 @@ func (e *EarlyMonitor) started(name string) (*Session, error) {
 	return sess, nil
 }
 
+// closedChan stands for a copy that is complete already.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// sameFile reports whether the two paths name one file.
+func sameFile(a, b string) bool {
+	var sa, sb unix.Stat_t
+	if unix.Stat(a, &sa) != nil || unix.Stat(b, &sb) != nil {
+		return false
+	}
+	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
+}
+
 // startMonitor starts the monitor in its own session with fds 3, 4, ...
 // being extra, in the roles monitorFdsEnv names. A monitor that is this
 // very binary runs from the sealed copy its init will run from, so that
@@ -250,30 +264,52 @@ func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *
 		}
 	}
 	env := os.Environ()
-	var readyW *os.File
+	var readyR, readyW *os.File
 	var copyDone <-chan struct{}
-	if sameExecutable(path) {
-		if exe, err := exeIdentity(); err == nil {
-			bin, job := startingCopy()
-			if bin == nil && job == nil {
-				beginCopy(s.runRoot)
-				bin, job = startingCopy()
+	defer func() {
+		if readyR != nil {
+			readyR.Close()
+		}
+	}()
+	// handOver passes the monitor the sealed copy its init is to run
+	// from, with a pipe closed once the copy is complete.
+	handOver := func(f *os.File, done <-chan struct{}) error {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		extra = append(append([]*os.File(nil), extra...), f, r)
+		roles = append(append([]string(nil), roles...), "initcopy", "initready")
+		readyR, readyW, copyDone = r, w, done
+		return nil
+	}
+	if sameFile(path, "/proc/self/exe") {
+		bin, job := startingCopy()
+		if bin == nil && job == nil {
+			beginCopy(s.runRoot)
+			bin, job = startingCopy()
+		}
+		switch {
+		case bin == nil && job != nil:
+			// The copy is not done: rather than wait, the monitor starts
+			// and takes the copy over, to wait for it only if its own
+			// start-up is the shorter.
+			if err := handOver(job.f, job.done); err != nil {
+				return err
 			}
-			if bin == nil && job != nil {
-				// The copy is not done: rather than wait, the monitor starts
-				// from the binary itself and takes the copy over, to wait for
-				// it only if its own start-up is the shorter.
-				r, w, err := os.Pipe()
-				if err != nil {
-					return err
+		case sameExecutable(path):
+			// The copy is of this very binary: the monitor runs from it.
+			if exe, err := exeIdentity(); err == nil {
+				if bin, err = sealedCopy(s.runRoot, false); err == nil {
+					path = "/proc/self/fd/" + strconv.Itoa(int(bin.Fd()))
+					env = append(env, sealedFromEnv+"="+exe)
 				}
-				defer r.Close()
-				readyW, copyDone = w, job.done
-				extra = append(append([]*os.File(nil), extra...), job.f, r)
-				roles = append(append([]string(nil), roles...), "initcopy", "initready")
-			} else if bin, err = sealedCopy(s.runRoot, false); err == nil {
-				path = "/proc/self/fd/" + strconv.Itoa(int(bin.Fd()))
-				env = append(env, sealedFromEnv+"="+exe)
+			}
+		case bin != nil:
+			// The init has a binary of its own, copied already: the
+			// monitor need not make or look for a copy.
+			if err := handOver(bin, closedChan); err != nil {
+				return err
 			}
 		}
 	}

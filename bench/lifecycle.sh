@@ -5,12 +5,17 @@
 #   - what any command pays on this machine: exec of /bin/true, `stack version`;
 #   - `up -d` with nothing changed and `ps`, on a two-service busybox stack and
 #     (when the demo base is there) on the Flask+Redis demo;
+#   - on the Flask+Redis demo, `up -d` after a change of web's environment
+#     until the changed page is served, and `down` (the default stop
+#     timeout: SIGTERM, then SIGKILL after 10 s);
 #   - 50 replicas: `up -d --scale web=50`, then `down -t 0`.
 # Short commands are timed by hyperfine -N (no shell in between), medians of
-# RUNS runs; the 50 replicas by the clock, medians of RUNS50 rounds.
+# RUNS runs; the demo's recreate and down, and the 50 replicas, by the
+# clock, medians of RUNS_DEMO and RUNS50 rounds.
 #
 #   bench/lifecycle.sh                  # stack, docker-compose 1.29 and Docker Compose v2
 #   RUNS=50 RUNS50=5 PEERS= bench/lifecycle.sh   # stack alone
+#   RUNS=20 RUNS50=0 RUNS_DEMO=5 PEERS=compose-v2 bench/lifecycle.sh   # no 50 replicas
 #
 # Stack keeps its state in a private --root/--run-root. docker-compose talks
 # to a private dockerd (own data root and socket, no iptables, no default
@@ -21,6 +26,7 @@ top=$(cd "$here/.." && pwd)
 stack_bin=${STACK_BIN:-$top/bin/stack}
 runs=${RUNS:-30}
 runs50=${RUNS50:-3}
+runs_demo=${RUNS_DEMO:-3}
 peers=${PEERS-docker compose-v2}
 demo_tar=${STACK_BENCH_BASE:-/var/cache/stack/demo-base.tar}
 busybox_tar=/var/cache/stack-test/busybox-rootfs.tar
@@ -120,7 +126,50 @@ short_commands() {
   "$@" -f "$dir/$file" -p lcdemo up -d >/dev/null 2>>"$work/errors.log" || { log "$tool: up of the demo failed"; return 1; }
   timed "$tool" "up -d, nothing changed (Flask+Redis)" "$@" -f "$dir/$file" -p lcdemo up -d
   timed "$tool" "ps (Flask+Redis)" "$@" -f "$dir/$file" -p lcdemo ps
+  demo_changes "$tool" "$dir" "$file" "$@"
   "$@" -f "$dir/$file" -p lcdemo down -t 0 >/dev/null 2>&1
+}
+
+# set_env_name DIR VALUE: web's environment gets NAME=VALUE, in both files
+set_env_name() {
+  local f
+  for f in "$1/stack.yaml" "$1/docker-compose.yml"; do
+    sed -i '/^    environment:$/d; /^      NAME: /d' "$f"
+    sed -i "s/^    ports:\$/    environment:\n      NAME: $2\n    ports:/" "$f"
+  done
+}
+
+# wait_page PORT T0 TEXT: polls the demo's page until it shows a visit count
+# and TEXT; prints the seconds since T0 (date +%s%N)
+wait_page() {
+  local port=$1 t0=$2 text=$3 page
+  for _ in $(seq 1 3000); do
+    page=$(curl -fsS --max-time 2 "http://127.0.0.1:$port/" 2>/dev/null) &&
+      grep -q 'Visits:</b> [0-9]' <<<"$page" && grep -q -- "$text" <<<"$page" &&
+      { awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.4f\n", (b-a)/1e9}'; return 0; }
+    sleep 0.005
+  done
+  log "the page on port $port never showed a visit count with $text"; return 1
+}
+
+# demo_changes TOOL DIR FILE COMPOSE...: on the running demo, RUNS_DEMO
+# rounds of: change web's environment, `up -d` until the changed page is
+# served; `down`; `up -d` again (not timed) for the next round
+demo_changes() {
+  local tool=$1 dir=$2 file=$3; shift 3
+  local port i t t0 recreate=() down=()
+  port=$(sed -n 's/.*"\([0-9]*\):80".*/\1/p' "$dir/stack.yaml")
+  for i in $(seq 1 "$runs_demo"); do
+    set_env_name "$dir" "Bench$i"
+    t0=$(date +%s%N)
+    "$@" -f "$dir/$file" -p lcdemo up -d >/dev/null 2>>"$work/errors.log" &&
+      t=$(wait_page "$port" "$t0" "Hello Bench$i") && recreate+=("$t")
+    t=$(clock "$@" -f "$dir/$file" -p lcdemo down) && down+=("$t")
+    t0=$(date +%s%N)
+    "$@" -f "$dir/$file" -p lcdemo up -d >/dev/null 2>>"$work/errors.log" && wait_page "$port" "$t0" "Hello Bench$i" >/dev/null
+  done
+  [ ${#recreate[@]} -gt 0 ] && record "$tool" "up -d after env change -> changed page (Flask+Redis)" "$(printf '%s\n' "${recreate[@]}" | median)"
+  [ ${#down[@]} -gt 0 ] && record "$tool" "down (Flask+Redis)" "$(printf '%s\n' "${down[@]}" | median)"
 }
 
 # replicas TOOL FILE COMPOSE...: 50 replicas up, then down
@@ -223,4 +272,4 @@ done
 echo "# bench/lifecycle.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), medians"
 print_table
 echo
-echo "Reference (BENCHMARKS.md, Docker Compose 2.40 on the reference machine): up -d with nothing changed 31 ms, ps 31 ms, 50 replicas up 9.36 s, down 3.44 s."
+echo "Reference (BENCHMARKS.md, Docker Compose 2.40 on the reference machine): up -d with nothing changed 31 ms, ps 31 ms, recreate after an env change 10.5 s, down 10.5 s, 50 replicas up 9.36 s, down 3.44 s; targets for stack: 5 ms, 5 ms, 0.3 s, 0.15 s, 1 s, 1 s."

@@ -140,14 +140,24 @@ set_env_name() {
 }
 
 # wait_page PORT T0 TEXT: polls the demo's page until it shows a visit count
-# and TEXT; prints the seconds since T0 (date +%s%N)
+# and TEXT; prints the seconds since T0 (microseconds, as EPOCHREALTIME). Bash
+# alone (/dev/tcp, read -t on the never-written fifo on fd 4 as the pause):
+# a process per try would take CPU from the start it waits for.
 wait_page() {
-  local port=$1 t0=$2 text=$3 page
-  for _ in $(seq 1 3000); do
-    page=$(curl -fsS --max-time 2 "http://127.0.0.1:$port/" 2>/dev/null) &&
-      grep -q 'Visits:</b> [0-9]' <<<"$page" && grep -q -- "$text" <<<"$page" &&
-      { awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.4f\n", (b-a)/1e9}'; return 0; }
-    sleep 0.005
+  local port=$1 t0=$2 text=$3 page line d end=$((SECONDS + 15))
+  while [ "$SECONDS" -lt "$end" ]; do
+    if exec 5<>"/dev/tcp/127.0.0.1/$port"; then
+      printf 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n' >&5
+      page=
+      while IFS= read -r -t 2 -u 5 line || [ -n "$line" ]; do page+=$line$'\n'; line=; done
+      exec 5<&-
+      if [[ $page == *"Visits:</b> "[0-9]* && $page == *"$text"* ]]; then
+        d=$((${EPOCHREALTIME/./} - t0))
+        printf '%d.%06d\n' $((d / 1000000)) $((d % 1000000))
+        return 0
+      fi
+    fi 2>/dev/null
+    read -r -t 0.005 -u 4 line
   done
   log "the page on port $port never showed a visit count with $text"; return 1
 }
@@ -161,11 +171,11 @@ demo_changes() {
   port=$(sed -n 's/.*"\([0-9]*\):80".*/\1/p' "$dir/stack.yaml")
   for i in $(seq 1 "$runs_demo"); do
     set_env_name "$dir" "Bench$i"
-    t0=$(date +%s%N)
+    t0=${EPOCHREALTIME/./}
     "$@" -f "$dir/$file" -p lcdemo up -d >/dev/null 2>>"$work/errors.log" &&
       t=$(wait_page "$port" "$t0" "Hello Bench$i") && recreate+=("$t")
     t=$(clock "$@" -f "$dir/$file" -p lcdemo down) && down+=("$t")
-    t0=$(date +%s%N)
+    t0=${EPOCHREALTIME/./}
     "$@" -f "$dir/$file" -p lcdemo up -d >/dev/null 2>>"$work/errors.log" && wait_page "$port" "$t0" "Hello Bench$i" >/dev/null
   done
   [ ${#recreate[@]} -gt 0 ] && record "$tool" "up -d after env change -> changed page (Flask+Redis)" "$(printf '%s\n' "${recreate[@]}" | median)"
@@ -242,6 +252,7 @@ PY
 demo=
 [ -s "$demo_tar" ] && demo=1 || log "no demo base at $demo_tar (make demo makes it): Flask+Redis figures skipped"
 : >"$results"
+mkfifo "$work/pause" && exec 4<>"$work/pause" # see wait_page
 log "$(nproc) cores, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); $runs runs, $runs50 rounds of 50 replicas; work dir $work"
 "$stack_bin" image import "$busybox_tar" busybox >/dev/null || exit 1
 [ -z "$demo" ] || "$stack_bin" image import "$demo_tar" demo-base:bookworm >/dev/null || exit 1

@@ -142,29 +142,6 @@ func (m *monitor) takeFds() {
 	}
 }
 
-// awaitRelease waits until the starter of an early monitor has created
-// its container, then sends the monitor's output to the container's
-// monitor.log. It reports false when the starter gave up (or died): the
-// container was not made and the monitor has nothing to do.
-func (m *monitor) awaitRelease(dir string) bool {
-	var b [1]byte
-	n, _ := m.release.Read(b[:])
-	m.release.Close()
-	m.release = nil
-	if n == 0 {
-		return false
-	}
-	logFile, err := os.OpenFile(filepath.Join(dir, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return true // the start goes on; its output is lost
-	}
-	defer logFile.Close()
-	for _, fd := range []int{1, 2} {
-		unix.Dup3(int(logFile.Fd()), fd, 0)
-	}
-	return true
-}
-
 func (m *monitor) notify(e event) {
 	if m.status == nil {
 		return
@@ -463,27 +440,6 @@ func (m *monitor) waitDetached() {
 		<-m.detaching
 		m.detaching = nil
 	}
-}
-
-// oomKilled reports whether the kernel's OOM killer killed a process of
-// the group. It reads that one counter: the group's full statistics
-// (memory.stat is computed on reading) would delay every exit.
-func oomKilled(cg *cgroups.Cgroup) bool {
-	path := filepath.Join(cg.Paths[""], "memory.events")
-	if !cg.Unified {
-		path = filepath.Join(cg.Paths["memory"], "memory.oom_control")
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n > 0
-		}
-	}
-	return false
 }
 
 func (m *monitor) detachNetwork() {

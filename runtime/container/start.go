@@ -82,7 +82,7 @@ func (s *Store) Start(ctx context.Context, ref string, opts StartOptions) (*Sess
 			return nil, err
 		}
 	} else if err := e.release(c.Process.Stdin); err != nil {
-		e.Cancel()
+		e.close()
 		return nil, fmt.Errorf("start %s: %w", c.Name, err)
 	}
 	return e.started(c.Name)
@@ -387,4 +387,27 @@ func (sess *Session) Wait() (int, error) {
 		return -1, errors.New(e.Error)
 	}
 	return e.Code, nil
+}
+
+// awaitRelease waits until the starter of an early monitor has created
+// its container, then sends the monitor's output to the container's
+// monitor.log. It reports false when the starter gave up (or died): the
+// container was not made and the monitor has nothing to do.
+func (m *monitor) awaitRelease(dir string) bool {
+	var b [1]byte
+	n, _ := m.release.Read(b[:])
+	m.release.Close()
+	m.release = nil
+	if n == 0 {
+		return false
+	}
+	logFile, err := os.OpenFile(filepath.Join(dir, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return true // the start goes on; its output is lost
+	}
+	defer logFile.Close()
+	for _, fd := range []int{1, 2} {
+		unix.Dup3(int(logFile.Fd()), fd, 0)
+	}
+	return true
 }

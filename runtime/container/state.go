@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"stack/runtime/cgroups"
 )
 
 // Status is the lifecycle state of a container.
@@ -147,4 +149,25 @@ func (s *State) monitorAlive() bool {
 
 func stateDirs(root, runRoot, id string) (dir, runDir string) {
 	return filepath.Join(root, "containers", id), filepath.Join(runRoot, "containers", id)
+}
+
+// oomKilled reports whether the kernel's OOM killer killed a process of
+// the group. It reads that one counter: the group's full statistics
+// (memory.stat is computed on reading) would delay every exit.
+func oomKilled(cg *cgroups.Cgroup) bool {
+	path := filepath.Join(cg.Paths[""], "memory.events")
+	if !cg.Unified {
+		path = filepath.Join(cg.Paths["memory"], "memory.oom_control")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n > 0
+		}
+	}
+	return false
 }

@@ -142,8 +142,11 @@ set_env_name() {
 # wait_page PORT T0 TEXT: polls the demo's page until it shows a visit count
 # and TEXT; prints the seconds since T0 (microseconds, as EPOCHREALTIME). Bash
 # alone (/dev/tcp, read -t on the never-written fifo on fd 4 as the pause):
-# a process per try would take CPU from the start it waits for.
-wait_page() {
+# a process per try would take CPU from the start it waits for. A subshell
+# that ignores SIGPIPE: a proxy may accept and close before the container
+# listens.
+wait_page() (
+  trap '' PIPE
   local port=$1 t0=$2 text=$3 page line d end=$((SECONDS + 15))
   while [ "$SECONDS" -lt "$end" ]; do
     if exec 5<>"/dev/tcp/127.0.0.1/$port"; then
@@ -160,7 +163,7 @@ wait_page() {
     read -r -t 0.005 -u 4 line
   done
   log "the page on port $port never showed a visit count with $text"; return 1
-}
+)
 
 # demo_changes TOOL DIR FILE COMPOSE...: on the running demo, RUNS_DEMO
 # rounds of: change web's environment, `up -d` until the changed page is

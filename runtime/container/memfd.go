@@ -157,19 +157,13 @@ func findSealedCopy(shareDir string) (*os.File, string, error) {
 }
 
 // PrepareStart begins, in the background, what Store.Start of a container
-// will need from this process: the sealed copy of the binary that the
-// monitor and its init run from. A command calls it first thing, so that
-// making the copy, when no running monitor has one to share, overlaps the
-// command's own work. With an init binary of its own (UseInitBinary) the
-// monitor runs from the stack binary and makes the init's small copy
-// itself: there is nothing to prepare.
+// will need from this process: the sealed copy of the init binary, which
+// Store.Start hands to the monitor (or, of the whole binary, runs the
+// monitor from). A command calls it first thing, so that making the copy,
+// when no running monitor has one to share, overlaps the command's own
+// work.
 func PrepareStart(runRoot string) {
-	initBinaryMu.Lock()
-	own := initImage != ""
-	initBinaryMu.Unlock()
-	if !own {
-		go beginCopy(runRoot)
-	}
+	go beginCopy(runRoot)
 }
 
 // beginCopy finds a live copy to share, or starts making one in the
@@ -269,7 +263,7 @@ func openSealed(path string) *os.File {
 // its sealed copy is the init's too: Store.Start then starts a monitor of
 // this binary from that copy, so that monitor and init share its pages.
 // With an init binary of its own (UseInitBinary) the copy is of that one,
-// which cannot run a monitor: false.
+// which cannot run a monitor: false, and the monitor runs from path.
 func sameExecutable(path string) bool {
 	if initImage != "" {
 		return false

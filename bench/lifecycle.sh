@@ -147,7 +147,7 @@ set_env_name() {
 # listens.
 wait_page() (
   trap '' PIPE
-  local port=$1 t0=$2 text=$3 page line d end=$((SECONDS + 15))
+  local port=$1 t0=$2 text=$3 page line d end=$((SECONDS + 60))
   while [ "$SECONDS" -lt "$end" ]; do
     if exec 5<>"/dev/tcp/127.0.0.1/$port"; then
       printf 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n' >&5

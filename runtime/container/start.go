@@ -239,9 +239,6 @@ func (e *EarlyMonitor) started(name string) (*Session, error) {
 	return sess, nil
 }
 
-// closedChan stands for a copy that is complete already.
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
-
 // sameFile reports whether the two paths name one file.
 func sameFile(a, b string) bool {
 	var sa, sb unix.Stat_t
@@ -305,13 +302,10 @@ func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *
 					env = append(env, sealedFromEnv+"="+exe)
 				}
 			}
-		case bin != nil:
-			// The init has a binary of its own, copied already: the
-			// monitor need not make or look for a copy.
-			if err := handOver(bin, closedChan); err != nil {
-				return err
-			}
 		}
+		// A finished copy of an init binary of its own is announced by
+		// the monitor that took it over, or was found announced: the
+		// monitor finds it there and leaves the announcement as it is.
 	}
 	env = append(env, monitorFdsEnv+"="+strings.Join(roles, ","))
 	if readyW != nil {

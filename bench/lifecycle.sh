@@ -175,8 +175,11 @@ demo_changes() {
   for i in $(seq 1 "$runs_demo"); do
     set_env_name "$dir" "Bench$i"
     t0=${EPOCHREALTIME/./}
-    "$@" -f "$dir/$file" -p lcdemo up -d >/dev/null 2>>"$work/errors.log" &&
+    if "$@" -f "$dir/$file" -p lcdemo up -d >/dev/null 2>"$work/last.err"; then
       t=$(wait_page "$port" "$t0" "Hello Bench$i") && recreate+=("$t")
+    else
+      log "$tool: up -d after the change failed: $(tail -2 "$work/last.err")"
+    fi
     t=$(clock "$@" -f "$dir/$file" -p lcdemo down) && down+=("$t")
     t0=${EPOCHREALTIME/./}
     "$@" -f "$dir/$file" -p lcdemo up -d >/dev/null 2>>"$work/errors.log" && wait_page "$port" "$t0" "Hello Bench$i" >/dev/null

@@ -141,11 +141,6 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 	if ns, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/mnt"); err == nil {
 		inst.mountNS = ns
 	}
-	if spec.WhileStarting != nil {
-		if err := spec.WhileStarting(); err != nil {
-			return inst, err
-		}
-	}
 	if spec.EtcDir != "" {
 		// The init binds these before networking is wired; wire rewrites
 		// them in place with the addresses.
@@ -164,16 +159,30 @@ func launch(ctx context.Context, spec launchSpec) (inst *instance, err error) {
 	if err := sendMessage(inst.sock, message{Type: msgConfig, Config: icfg}); err != nil {
 		return inst, fmt.Errorf("configure init: %w", err)
 	}
-	// The init reports ready once its world is built: its errors come
-	// before networking is touched, and its threads are all there, which
-	// the pids limit needs to know.
+	// While the init builds the container's world, the caller sets itself
+	// up and networking is wired: the network namespace exists since the
+	// clone, and the files the init binds are rewritten in place.
+	ready := make(chan error, 1)
+	go func() {
+		var err error
+		if spec.WhileStarting != nil {
+			err = spec.WhileStarting()
+		}
+		if err == nil {
+			err = inst.wire(ctx, spec)
+		}
+		ready <- err
+	}()
+	// The init reports ready once its world is built, with its threads all
+	// there, which the pids limit needs to know.
 	if m, _, err := recvMessage(inst.sock); err != nil || m.Type != msgReady {
 		if err == nil && m.Type == msgError {
 			err = errors.New(m.Error)
 		}
+		<-ready // the caller's clean-up must not race the wiring
 		return inst, fmt.Errorf("init: %w", inst.exitError(err))
 	}
-	if err := inst.wire(ctx, spec); err != nil {
+	if err := <-ready; err != nil {
 		return inst, err
 	}
 	if err := inst.limitPids(cfg.Resources.PidsLimit); err != nil {

@@ -8,7 +8,7 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -48,67 +48,73 @@ func peerTempName(host string) string { return "stp" + host[3:] }
 // Attach gives the container whose network namespace is target an
 // interface on the network, with its addresses, loopback up and, if asked,
 // the default route. A failure leaves no link and no allocation behind.
+//
+// It runs while the container's init builds its root filesystem, on a
+// machine that may have no spare core: what it costs in CPU, the start
+// waits for. So the record is read once, under the lock that allocates
+// the addresses, and the kernel sees three writes: the veth pair, made up
+// and on the bridge in one message, then the container end's addresses,
+// loopback and routes in one batch.
 func (m *Manager) Attach(opts AttachOptions, target netns.NsHandle) (*Attachment, error) {
-	n, err := m.Inspect(opts.Network)
+	host, err := openRtnl(netns.None())
+	if err != nil {
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
+	defer host.close()
+	n, err := m.allocate(opts)
 	if err != nil {
 		return nil, err
 	}
-	br, rules, err := m.bridgeReady(n)
-	if err != nil {
-		return nil, fmt.Errorf("network %q: %w", n.Name, err)
-	}
-	att, err := m.attach(n, br, opts, target)
-	if rerr := <-rules; rerr != nil {
-		rerr = fmt.Errorf("network %q: %w", n.Name, rerr)
-		if err == nil {
-			rerr = errors.Join(rerr, m.Detach(opts.ContainerID, opts.Network))
-		}
-		err = errors.Join(err, rerr)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return att, nil
-}
-
-// attach allocates the container's addresses on n and plumbs its
-// interface into target; a failure releases the allocation.
-func (m *Manager) attach(n *Network, br netlink.Link, opts AttachOptions, target netns.NsHandle) (*Attachment, error) {
-	host := hostVethName(opts.ContainerID, n.ID)
-	n, err := m.st().update(opts.Network, func(n *Network) error {
-		addrs, err := assign(n, opts.ContainerID, opts.Addrs)
-		if err != nil {
-			return err
-		}
-		n.Endpoints[opts.ContainerID] = Endpoint{ContainerID: opts.ContainerID, Addrs: addrs, HostVeth: host, Interface: opts.Interface, MAC: opts.MAC}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	att, err := plumb(n, br, n.Endpoints[opts.ContainerID], opts, target)
+	att, err := m.attach(host, n, opts, target)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("network %q: %w", n.Name, err), m.Detach(opts.ContainerID, opts.Network))
 	}
 	return att, nil
 }
 
-// bridgeReady returns n's bridge, making it and its rules again where they
-// are missing (after a reboot, or a flush of the host's ruleset). A bridge
-// that exists costs one lookup; its rules are checked (one dump of a
-// chain, about a millisecond) and, if need be, repaired while the caller
-// plumbs the container: the channel yields the outcome. No packet of the
-// container flows before the attach returns, so the order does not matter.
-func (m *Manager) bridgeReady(n *Network) (netlink.Link, <-chan error, error) {
-	rules := make(chan error, 1)
-	br, err := netlink.LinkByName(n.Bridge)
+// allocate records the container's endpoint on the network, with its
+// addresses, and returns the updated record.
+func (m *Manager) allocate(opts AttachOptions) (*Network, error) {
+	return m.st().update(opts.Network, func(n *Network) error {
+		addrs, err := assign(n, opts.ContainerID, opts.Addrs)
+		if err != nil {
+			return err
+		}
+		host := hostVethName(opts.ContainerID, n.ID)
+		n.Endpoints[opts.ContainerID] = Endpoint{ContainerID: opts.ContainerID, Addrs: addrs, HostVeth: host, Interface: opts.Interface, MAC: opts.MAC}
+		return nil
+	})
+}
+
+// attach plumbs the endpoint allocate recorded into target.
+func (m *Manager) attach(host *rtnl, n *Network, opts AttachOptions, target netns.NsHandle) (*Attachment, error) {
+	br, rules, err := m.bridgeReady(host, n)
 	if err != nil {
+		return nil, err
+	}
+	att, err := plumb(host, n, br, n.Endpoints[opts.ContainerID], opts, target)
+	return att, errors.Join(err, <-rules)
+}
+
+// bridgeReady returns the index of n's bridge, making it and its rules
+// again where they are missing (after a reboot, or a flush of the host's
+// ruleset). A bridge that exists costs one ioctl; its rules are checked
+// (one dump of a chain, about a millisecond) and, if need be, repaired
+// while the caller plumbs the container: the channel yields the outcome.
+// No packet of the container flows before the attach returns, so the
+// order does not matter.
+func (m *Manager) bridgeReady(host *rtnl, n *Network) (int, <-chan error, error) {
+	rules := make(chan error, 1)
+	br, err := host.index(n.Bridge)
+	if errors.Is(err, unix.ENODEV) {
 		if err := m.setUp(n, false); err != nil {
-			return nil, nil, err
+			return 0, nil, err
 		}
 		rules <- nil
-		br, err = netlink.LinkByName(n.Bridge)
-		return br, rules, err
+		br, err = host.index(n.Bridge)
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("bridge %s: %w", n.Bridge, err)
 	}
 	go func() {
 		if m.hasNetworkRules(n) {
@@ -120,9 +126,10 @@ func (m *Manager) bridgeReady(n *Network) (netlink.Link, <-chan error, error) {
 	return br, rules, nil
 }
 
-// plumb makes the veth pair, its container end already in target under its
-// final name and MAC address, and configures that end.
-func plumb(n *Network, br netlink.Link, ep Endpoint, opts AttachOptions, target netns.NsHandle) (*Attachment, error) {
+// plumb makes the veth pair, its host end up on the bridge br and its
+// container end in target under its final name and MAC address, and
+// configures that end.
+func plumb(host *rtnl, n *Network, br int, ep Endpoint, opts AttachOptions, target netns.NsHandle) (*Attachment, error) {
 	att := &Attachment{Network: n.Name, Interface: opts.Interface, HostVeth: ep.HostVeth, Internal: n.Internal}
 	for i, s := range n.Subnets {
 		att.Addrs = append(att.Addrs, netip.PrefixFrom(ep.Addrs[i], s.Prefix.Bits()))
@@ -132,20 +139,13 @@ func plumb(n *Network, br netlink.Link, ep Endpoint, opts AttachOptions, target 
 	if err != nil {
 		return nil, err
 	}
-	h, err := netlink.NewHandleAt(target)
+	inside, err := openRtnl(target)
 	if err != nil {
 		return nil, fmt.Errorf("open container network namespace: %w", err)
 	}
-	defer h.Close()
-	// One request makes both ends: the host end up on the bridge, the
-	// container end in target under its name and with its MAC address.
-	attrs := netlink.NewLinkAttrs()
-	attrs.Name = ep.HostVeth
-	attrs.MTU = n.MTU
-	attrs.MasterIndex = br.Attrs().Index
-	attrs.Flags = net.FlagUp
-	pair := &netlink.Veth{LinkAttrs: attrs, PeerName: opts.Interface, PeerHardwareAddr: mac, PeerNamespace: netlink.NsFd(target)}
-	err = netlink.LinkAdd(pair)
+	defer inside.close()
+	name := opts.Interface
+	err = host.exec(vethRequest(ep.HostVeth, n.MTU, br, name, mac, target))
 	if errors.Is(err, unix.EEXIST) {
 		// A leftover of an earlier run of this container on this
 		// network (a crash, or a restart before the kernel took the
@@ -155,58 +155,51 @@ func plumb(n *Network, br netlink.Link, ep Endpoint, opts AttachOptions, target 
 		if err := deleteLink(ep.HostVeth); err != nil {
 			return nil, err
 		}
-		if _, err := h.LinkByName(pair.PeerName); err == nil {
-			pair.PeerName = peerTempName(ep.HostVeth)
+		if _, err := inside.index(name); err == nil {
+			name = peerTempName(ep.HostVeth)
 		}
-		err = netlink.LinkAdd(pair)
+		err = host.exec(vethRequest(ep.HostVeth, n.MTU, br, name, mac, target))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create veth %s: %w", ep.HostVeth, err)
 	}
-	if err := configureInside(h, pair.PeerName, att, opts); err != nil {
+	if err := configureInside(inside, name, mac, att, opts); err != nil {
 		return nil, err
 	}
 	return att, nil
 }
 
-// configureInside names (where plumb could not), addresses and raises the
-// container's end and installs the default routes.
-func configureInside(h *netlink.Handle, name string, att *Attachment, opts AttachOptions) error {
-	link, err := h.LinkByName(name)
+// configureInside names (where plumb could not) and raises the
+// container's end, gives it its addresses, raises loopback (the resolver
+// binds there; the init may not have raised it yet) and installs the
+// default routes, all in one batch.
+func configureInside(inside *rtnl, name string, mac net.HardwareAddr, att *Attachment, opts AttachOptions) error {
+	index, err := inside.index(name)
 	if err != nil {
 		return fmt.Errorf("container end of veth: %w", err)
 	}
+	if mac == nil {
+		if mac, err = inside.hardwareAddr(name); err != nil {
+			return fmt.Errorf("container end of veth: %w", err)
+		}
+	}
+	att.MAC = mac.String()
+	rename := ""
 	if name != opts.Interface {
-		if err := h.LinkSetName(link, opts.Interface); err != nil {
-			return fmt.Errorf("rename container interface to %s: %w", opts.Interface, err)
-		}
+		rename = opts.Interface
 	}
-	att.MAC = link.Attrs().HardwareAddr.String()
+	reqs := []*nl.NetlinkRequest{setLinkRequest(index, "", true, rename)}
 	for _, p := range att.Addrs {
-		addr := &netlink.Addr{IPNet: ipNet(p)}
-		if p.Addr().Is6() {
-			addr.Flags = unix.IFA_F_NODAD
-		}
-		if err := h.AddrAdd(link, addr); err != nil {
-			return fmt.Errorf("address %s on %s: %w", p, opts.Interface, err)
-		}
+		reqs = append(reqs, addrRequest(index, p))
 	}
-	if err := h.LinkSetUp(link); err != nil {
-		return fmt.Errorf("%s up: %w", opts.Interface, err)
-	}
-	if lo, err := h.LinkByName("lo"); err == nil && lo.Attrs().Flags&net.FlagUp == 0 {
-		if err := h.LinkSetUp(lo); err != nil {
-			return fmt.Errorf("lo up: %w", err)
+	reqs = append(reqs, setLinkRequest(loopbackIndex, "", true, ""))
+	if opts.DefaultRoute && !att.Internal {
+		for _, gw := range att.Gateways {
+			reqs = append(reqs, defaultRouteRequest(index, gw))
 		}
 	}
-	if !opts.DefaultRoute || att.Internal {
-		return nil
-	}
-	for _, gw := range att.Gateways {
-		route := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: gw.AsSlice()}
-		if err := h.RouteReplace(route); err != nil {
-			return fmt.Errorf("default route via %s: %w", gw, err)
-		}
+	if err := inside.exec(reqs...); err != nil {
+		return fmt.Errorf("configure %s: %w", opts.Interface, err)
 	}
 	return nil
 }
@@ -231,19 +224,13 @@ func (m *Manager) Release(containerID, network string) error {
 }
 
 func (m *Manager) detach(containerID, network string, drop func(string) error) error {
-	n, err := m.Inspect(network)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
 	// The link goes (or leaves the bridge) before the address is free,
-	// so that a container given the address never meets the old one.
-	if err := drop(hostVethName(containerID, n.ID)); err != nil {
-		return fmt.Errorf("network %q: %w", network, err)
-	}
-	_, err = m.st().update(network, func(n *Network) error {
+	// so that a container given the address never meets the old one:
+	// under the lock, with the record read once.
+	_, err := m.st().update(network, func(n *Network) error {
+		if err := drop(hostVethName(containerID, n.ID)); err != nil {
+			return fmt.Errorf("network %q: %w", network, err)
+		}
 		if _, ok := n.Endpoints[containerID]; !ok {
 			return errUnchanged
 		}
@@ -269,15 +256,13 @@ func (m *Manager) ReleaseAll(containerID string) error {
 }
 
 func (m *Manager) eachEndpoint(containerID string, fn func(containerID, network string) error) error {
-	nets, err := m.List()
+	names, err := m.st().holding(containerID)
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, n := range nets {
-		if _, ok := n.Endpoints[containerID]; ok {
-			errs = append(errs, fn(containerID, n.Name))
-		}
+	for _, name := range names {
+		errs = append(errs, fn(containerID, name))
 	}
 	return errors.Join(errs...)
 }
@@ -285,16 +270,12 @@ func (m *Manager) eachEndpoint(containerID string, fn func(containerID, network 
 // LoopbackUp raises lo in target, for containers without any network
 // attachment that still get the resolver on 127.0.0.11.
 func LoopbackUp(target netns.NsHandle) error {
-	h, err := netlink.NewHandleAt(target)
+	inside, err := openRtnl(target)
 	if err != nil {
 		return fmt.Errorf("open container network namespace: %w", err)
 	}
-	defer h.Close()
-	lo, err := h.LinkByName("lo")
-	if err != nil {
-		return err
-	}
-	return h.LinkSetUp(lo)
+	defer inside.close()
+	return inside.exec(setLinkRequest(loopbackIndex, "", true, ""))
 }
 
 // interfaceMAC is the MAC address asked for or, without one, a locally

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -82,23 +83,15 @@ func deleteLink(name string) error {
 	return nil
 }
 
-// unplugLink takes a link off its bridge and down; a link that is already
-// gone is fine.
+// unplugLink takes a link off its bridge and down, in one message that
+// names it; a link that is already gone is fine.
 func unplugLink(name string) error {
-	link, err := netlink.LinkByName(name)
+	host, err := openRtnl(netns.None())
 	if err != nil {
-		var notFound netlink.LinkNotFoundError
-		if errors.As(err, &notFound) {
-			return nil
-		}
-		return err
+		return fmt.Errorf("netlink: %w", err)
 	}
-	if link.Attrs().MasterIndex != 0 {
-		if err := netlink.LinkSetNoMaster(link); err != nil && !errors.Is(err, unix.ENODEV) {
-			return fmt.Errorf("unplug %s: %w", name, err)
-		}
-	}
-	if err := netlink.LinkSetDown(link); err != nil && !errors.Is(err, unix.ENODEV) {
+	defer host.close()
+	if err := host.exec(unplugRequest(name)); err != nil && !errors.Is(err, unix.ENODEV) {
 		return fmt.Errorf("unplug %s: %w", name, err)
 	}
 	return nil

@@ -57,10 +57,7 @@ func (h *networkHooks) Attach(ctx context.Context, containerID string, cfg conta
 	}
 	defer ns.Close()
 	names := h.dnsNames(containerID, cfg)
-	attachments, err := h.attachments(cfg)
-	if err != nil {
-		return nil, err
-	}
+	attachments := h.attachments(cfg)
 	var ifaces []container.Interface
 	for i, a := range attachments {
 		opts := network.AttachOptions{
@@ -68,10 +65,12 @@ func (h *networkHooks) Attach(ctx context.Context, containerID string, cfg conta
 			Addrs: staticAddrs(a), MAC: a.MAC, DefaultRoute: i == 0,
 		}
 		att, err := h.networks.Attach(opts, ns)
-		// A concurrent `network rm bridge` can take the default network
-		// away between its lookup and the attach: make it again.
+		// The default network is made on first use, found missing by
+		// the attach itself rather than by a lookup of its own; a
+		// concurrent `network rm bridge` can also take it away between
+		// its creation and the attach: make it again.
 		for try := 0; errors.Is(err, network.ErrNotFound) && a.Network == DefaultNetwork && try < 3; try++ {
-			if _, err = h.attachments(cfg); err == nil {
+			if err = h.createDefault(); err == nil {
 				att, err = h.networks.Attach(opts, ns)
 			}
 		}
@@ -172,21 +171,21 @@ const DefaultNetwork = "bridge"
 
 // attachments are the container's networks; a bridge-mode container
 // without any joins DefaultNetwork.
-func (h *networkHooks) attachments(cfg container.NetworkConfig) ([]container.Attachment, error) {
+func (h *networkHooks) attachments(cfg container.NetworkConfig) []container.Attachment {
 	if cfg.Mode != "bridge" || len(cfg.Attachments) > 0 {
-		return cfg.Attachments, nil
+		return cfg.Attachments
 	}
-	_, err := h.networks.Inspect(DefaultNetwork)
-	if errors.Is(err, network.ErrNotFound) {
-		_, err = h.networks.Create(network.CreateOptions{Name: DefaultNetwork})
-		if errors.Is(err, network.ErrExists) {
-			err = nil // made by a concurrent start
-		}
+	return []container.Attachment{{Network: DefaultNetwork}}
+}
+
+// createDefault makes DefaultNetwork; one made meanwhile by a concurrent
+// start is as good.
+func (h *networkHooks) createDefault() error {
+	_, err := h.networks.Create(network.CreateOptions{Name: DefaultNetwork})
+	if err != nil && !errors.Is(err, network.ErrExists) {
+		return fmt.Errorf("default network: %w", err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("default network: %w", err)
-	}
-	return []container.Attachment{{Network: DefaultNetwork}}, nil
+	return nil
 }
 
 // Detach withdraws the DNS records first, so names vanish at once, then

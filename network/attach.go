@@ -99,8 +99,10 @@ func (m *Manager) attach(host *rtnl, n *Network, opts AttachOptions, target netn
 // bridgeReady returns the index of n's bridge, making it and its rules
 // again where they are missing (after a reboot, or a flush of the host's
 // ruleset). A bridge that exists costs one ioctl; its rules are checked
-// (one dump of a chain, about a millisecond) and, if need be, repaired
-// while the caller plumbs the container: the channel yields the outcome.
+// (one dump of a chain, about a millisecond, unless the ruleset is still
+// the generation a check found them in: see rulesKnown) and, if need be,
+// repaired while the caller plumbs the container: the channel yields the
+// outcome.
 // No packet of the container flows before the attach returns, so the
 // order does not matter.
 func (m *Manager) bridgeReady(host *rtnl, n *Network) (int, <-chan error, error) {
@@ -117,7 +119,17 @@ func (m *Manager) bridgeReady(host *rtnl, n *Network) (int, <-chan error, error)
 		return 0, nil, fmt.Errorf("bridge %s: %w", n.Bridge, err)
 	}
 	go func() {
+		// The generation is read before the check, so that a change
+		// made during it makes the note stale rather than wrong.
+		gen, genErr := rulesGeneration()
+		if genErr == nil && m.rulesKnown(gen, n) {
+			rules <- nil
+			return
+		}
 		if m.hasNetworkRules(n) {
+			if genErr == nil {
+				m.noteRules(gen, n)
+			}
 			rules <- nil
 			return
 		}

@@ -284,16 +284,23 @@ func (m *Manager) Remove(name string) error {
 		// Containers stopped just before (as by down) released their
 		// veths to namespaces the kernel may not have torn down yet:
 		// nothing of the network outlives its removal.
+		// The kernel takes tens of milliseconds to delete a bridge (RCU
+		// grace periods): the released veths, the rules and the table go
+		// meanwhile.
+		linkErr := make(chan error, 1)
+		go func() { linkErr <- deleteLink(n.Bridge) }()
 		if links, err := netlink.LinkList(); err == nil {
 			m.dropReleased(links)
 		}
-		if err := m.tearDown(n); err != nil {
+		rulesErr := m.delNetworkRules(n)
+		tableErr := m.deleteTableIfEmpty()
+		if err := errors.Join(rulesErr, <-linkErr); err != nil {
 			return fmt.Errorf("network %q: %w", name, err)
 		}
 		if err := m.st().remove(name); err != nil {
 			return err
 		}
-		return m.deleteTableIfEmpty()
+		return tableErr
 	})
 }
 

@@ -246,10 +246,9 @@ func (inst *instance) wire(ctx context.Context, spec launchSpec) error {
 		}
 	}
 	// Without addresses the files launch wrote before the init bound them
-	// are already what they must be.
+	// are already what they must be; with them, only hosts changes.
 	if spec.EtcDir != "" && len(ifaces) > 0 {
-		dns := h.DNS != nil && cfg.Network.Mode != "host" && cfg.Network.Mode != "none"
-		return writeEtcFiles(spec.EtcDir, cfg, ifaces, dns)
+		return writeEtcHosts(spec.EtcDir, cfg, ifaces)
 	}
 	return nil
 }

@@ -18,6 +18,13 @@ func startTestContainer(t *testing.T, args ...string) (*Store, *Container) {
 func startTestConfig(t *testing.T, cfg *Config) (*Store, *Container) {
 	t.Helper()
 	s, opts := testStore(t)
+	return s, startInStore(t, s, opts, cfg)
+}
+
+// startInStore creates and starts a container of cfg in s and waits for
+// its start to be reported.
+func startInStore(t *testing.T, s *Store, opts StartOptions, cfg *Config) *Container {
+	t.Helper()
 	c, err := s.Create(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +35,7 @@ func startTestConfig(t *testing.T, cfg *Config) (*Store, *Container) {
 		t.Fatalf("start: %v\n%s", err, data)
 	}
 	sess.Wait()
-	return s, c
+	return c
 }
 
 func TestExec(t *testing.T) {

@@ -71,17 +71,8 @@ func TestInitBinary(t *testing.T) {
 	s, opts := testStore(t)
 	start := func(cfg *Config) *Container {
 		t.Helper()
-		c, err := s.Create(cfg)
+		c, err := s.Get(startInStore(t, s, opts, cfg).ID)
 		if err != nil {
-			t.Fatal(err)
-		}
-		sess, err := s.Start(context.Background(), c.ID, opts)
-		if err != nil {
-			data, _ := os.ReadFile(s.Dir(c.ID) + "/monitor.log")
-			t.Fatalf("start: %v\n%s", err, data)
-		}
-		sess.Wait()
-		if c, err = s.Get(c.ID); err != nil {
 			t.Fatal(err)
 		}
 		return c

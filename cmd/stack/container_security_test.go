@@ -85,6 +85,10 @@ services:
     command: ["true"]
     security_opt: ["seccomp=./profile.json"]
 `), 0o644)
+	// The project lives in sub/: its containers and their monitors must be
+	// gone before the test's directories are (the default cleanup's down
+	// reads the empty stack.yaml at the top and fails).
+	t.Cleanup(func() { e.stack("-f", "sub/stack.yaml", "down", "-t", "0") })
 	os.WriteFile(filepath.Join(sub, "profile.json"), []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 9, "value": 1, "op": "SCMP_CMP_EQ"}]}]}`), 0o644)
 	_, errOut, code := e.stack("-f", "sub/stack.yaml", "up", "-d")
 	want := `service "job": security_opt "seccomp=./profile.json": seccomp profile ` + filepath.Join(sub, "profile.json") + `: syscalls[0].args[0].index: 9: a system call has arguments 0 to 5`

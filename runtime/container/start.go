@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -94,8 +95,9 @@ func (s *Store) Start(ctx context.Context, ref string, opts StartOptions) (*Sess
 type EarlyMonitor struct {
 	id       string
 	sess     *Session
-	ours     []*os.File // our ends of the attached output, closed if the start fails
-	releaseW *os.File   // nil for a monitor started by Start itself
+	ours     []*os.File      // our ends of the attached output, closed if the start fails
+	releaseW *os.File        // nil for a monitor started by Start itself
+	exited   <-chan struct{} // closed once the monitor process has exited
 	stdinW   *os.File
 	stdin    io.Reader
 }
@@ -125,6 +127,15 @@ func (e *EarlyMonitor) Cancel() {
 		return
 	}
 	e.close()
+	// Until it exits, the monitor may still be setting itself up under
+	// the roots (its store, the init's copy): the caller may remove them,
+	// or end, right after.
+	if e.exited != nil {
+		select {
+		case <-e.exited:
+		case <-time.After(5 * time.Second):
+		}
+	}
 }
 
 // close closes the starter's ends of the monitor's pipes.
@@ -206,7 +217,7 @@ func (s *Store) spawnMonitor(id string, opts StartOptions, stdin bool, logFile *
 			return e, err
 		}
 	}
-	if err := s.startMonitor(opts.MonitorArgv, id, roles, logFile, extra); err != nil {
+	if e.exited, err = s.startMonitor(opts.MonitorArgv, id, roles, logFile, extra); err != nil {
 		return e, err
 	}
 	return e, nil
@@ -252,12 +263,12 @@ func sameFile(a, b string) bool {
 // being extra, in the roles monitorFdsEnv names. A monitor that is this
 // very binary runs from the sealed copy its init will run from, so that
 // the two share their pages instead of each faulting in its own.
-func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *os.File, extra []*os.File) error {
+func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *os.File, extra []*os.File) (<-chan struct{}, error) {
 	path := argv[0]
 	if !strings.Contains(path, "/") {
 		var err error
 		if path, err = exec.LookPath(path); err != nil {
-			return fmt.Errorf("start monitor: %w", err)
+			return nil, fmt.Errorf("start monitor: %w", err)
 		}
 	}
 	env := os.Environ()
@@ -292,7 +303,7 @@ func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *
 			// and takes the copy over, to wait for it only if its own
 			// start-up is the shorter.
 			if err := handOver(job.f, job.done); err != nil {
-				return err
+				return nil, err
 			}
 		case sameExecutable(path):
 			// The copy is of this very binary: the monitor runs from it.
@@ -317,7 +328,7 @@ func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *
 	}
 	null, err := os.Open(os.DevNull)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer null.Close()
 	out := null // an early monitor opens its log once its container exists
@@ -335,10 +346,12 @@ func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *
 	})
 	runtime.KeepAlive(extra)
 	if err != nil {
-		return fmt.Errorf("start monitor: %w", err)
+		return nil, fmt.Errorf("start monitor: %w", err)
 	}
+	exited := make(chan struct{})
 	go func() {
 		// Reap it if we outlive it.
+		defer close(exited)
 		var ws syscall.WaitStatus
 		for {
 			if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
@@ -346,7 +359,7 @@ func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *
 			}
 		}
 	}()
-	return nil
+	return exited, nil
 }
 
 func (sess *Session) next() (event, error) {

@@ -130,14 +130,7 @@ short_commands() {
   "$@" -f "$dir/$file" -p lcdemo down -t 0 >/dev/null 2>&1
 }
 
-# set_env_name DIR VALUE: web's environment gets NAME=VALUE, in both files
-set_env_name() {
-  local f
-  for f in "$1/stack.yaml" "$1/docker-compose.yml"; do
-    sed -i '/^    environment:$/d; /^      NAME: /d' "$f"
-    sed -i "s/^    ports:\$/    environment:\n      NAME: $2\n    ports:/" "$f"
-  done
-}
+. "$here/demo-env.sh" # set_env_name
 
 # wait_page PORT T0 TEXT: polls the demo's page until it shows a visit count
 # and TEXT; prints the seconds since T0 (microseconds, as EPOCHREALTIME). Bash

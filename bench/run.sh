@@ -87,14 +87,7 @@ project_copy() {
   echo "$dir"
 }
 
-# set_env_name DIR VALUE: web's environment gets NAME=VALUE
-set_env_name() {
-  local f
-  for f in "$1/stack.yaml" "$1/docker-compose.yml"; do
-    sed -i '/^    environment:$/d; /^      NAME: /d' "$f"
-    sed -i "s/^    ports:\$/    environment:\n      NAME: $2\n    ports:/" "$f"
-  done
-}
+. "$here/demo-env.sh" # set_env_name
 
 # lifecycle TOOL BUILD TARGET COMPOSE: the phases of BENCHMARKS.md; BUILD
 # and COMPOSE are command prefixes (strings), --no-cache goes between BUILD

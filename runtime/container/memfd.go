@@ -389,28 +389,46 @@ func embeddedOffset(s string) (int64, bool) {
 	}
 	lo := uint64(uintptr(unsafe.Pointer(unsafe.StringData(s))))
 	hi := lo + uint64(len(s))
-	ino := strconv.FormatUint(st.Ino, 10)
 	for line := range strings.Lines(string(maps)) {
-		// start-end perms offset dev inode [path]
-		f := strings.Fields(line)
-		if len(f) < 6 || f[4] != ino {
-			continue
-		}
-		a, b, _ := strings.Cut(f[0], "-")
-		start, err1 := strconv.ParseUint(a, 16, 64)
-		end, err2 := strconv.ParseUint(b, 16, 64)
-		off, err3 := strconv.ParseUint(f[2], 16, 64)
-		if err1 != nil || err2 != nil || err3 != nil || lo < start || hi > end {
+		m, ok := parseMapping(line)
+		if !ok || m.ino != st.Ino || lo < m.start || hi > m.end {
 			continue
 		}
 		// A private mapping the process wrote to holds its own copies of
 		// the pages: only read-only ones are the file's for sure.
-		if !strings.HasPrefix(f[1], "r-") {
+		if !strings.HasPrefix(m.perms, "r-") {
 			return 0, false
 		}
-		return int64(off + lo - start), true
+		return int64(m.offset + lo - m.start), true
 	}
 	return 0, false
+}
+
+// mapping is the header line of one mapping in /proc/self/maps or smaps:
+// start-end perms offset dev inode [path].
+type mapping struct {
+	start, end, offset, ino uint64
+	perms                   string
+}
+
+// parseMapping parses a mapping's header line; ok is false for any other
+// line, such as smaps' "Size: 4 kB".
+func parseMapping(line string) (m mapping, ok bool) {
+	f := strings.Fields(line)
+	if len(f) < 5 {
+		return m, false
+	}
+	lo, hi, found := strings.Cut(f[0], "-")
+	if !found || strings.HasSuffix(f[0], ":") {
+		return m, false
+	}
+	var err [4]error
+	m.start, err[0] = strconv.ParseUint(lo, 16, 64)
+	m.end, err[1] = strconv.ParseUint(hi, 16, 64)
+	m.offset, err[2] = strconv.ParseUint(f[2], 16, 64)
+	m.ino, err[3] = strconv.ParseUint(f[4], 10, 64)
+	m.perms = f[1]
+	return m, errors.Join(err[:]...) == nil && m.end > m.start
 }
 
 // sameStart reports whether the file f begins with the first bytes of s:
@@ -481,24 +499,19 @@ func dropTextPages() {
 	if err != nil {
 		return
 	}
-	ino := strconv.FormatUint(st.Ino, 10)
-	var start, end uint64
+	var cur mapping
 	ours := false
-	for _, line := range strings.Split(string(smaps), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":") {
-			// A mapping: start-end perms offset dev inode [path].
-			lo, hi, _ := strings.Cut(f[0], "-")
-			var err1, err2 error
-			start, err1 = strconv.ParseUint(lo, 16, 64)
-			end, err2 = strconv.ParseUint(hi, 16, 64)
-			ours = err1 == nil && err2 == nil && end > start && (f[1] == "r-xp" || f[1] == "r--p") && f[4] == ino
+	for line := range strings.Lines(string(smaps)) {
+		if m, ok := parseMapping(line); ok {
+			cur = m
+			ours = m.ino == st.Ino && (m.perms == "r-xp" || m.perms == "r--p")
 			continue
 		}
 		// Each mapping's fields end with VmFlags; Anonymous comes before.
+		f := strings.Fields(line)
 		if ours && len(f) >= 2 && f[0] == "Anonymous:" {
 			if f[1] == "0" {
-				unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+				unix.Syscall(unix.SYS_MADVISE, uintptr(cur.start), uintptr(cur.end-cur.start), unix.MADV_DONTNEED)
 			}
 			ours = false
 		}

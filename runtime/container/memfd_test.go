@@ -119,3 +119,23 @@ func TestInitBinary(t *testing.T) {
 		t.Errorf("exec without an init: %q", out)
 	}
 }
+
+func TestParseMapping(t *testing.T) {
+	tests := []struct {
+		line string
+		want mapping
+		ok   bool
+	}{
+		{"00400000-00b0b000 r-xp 00000000 fe:01 1234 /usr/bin/stack\n", mapping{start: 0x400000, end: 0xb0b000, ino: 1234, perms: "r-xp"}, true},
+		{"7f0e319af000-7f0e319ef000 rw-p 00001000 00:00 0 \n", mapping{start: 0x7f0e319af000, end: 0x7f0e319ef000, offset: 0x1000, perms: "rw-p"}, true},
+		{"Size:                  4 kB\n", mapping{}, false},
+		{"VmFlags: rd ex mr mw me dw\n", mapping{}, false},
+		{"00400000-00300000 r-xp 00000000 fe:01 1234 /x\n", mapping{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseMapping(tt.line)
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("parseMapping(%q) = %+v, %v; want %+v, %v", tt.line, got, ok, tt.want, tt.ok)
+		}
+	}
+}

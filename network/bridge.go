@@ -100,7 +100,7 @@ func unplugLink(name string) error {
 // hostMTU is the MTU of the link that carries the default route, so that
 // containers do not send packets the uplink would have to fragment.
 func hostMTU() int {
-	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
+	routes, err := redumped(func() ([]netlink.Route, error) { return netlink.RouteList(nil, netlink.FAMILY_V4) })
 	if err == nil {
 		for _, r := range routes {
 			if r.Dst != nil && !isDefault(r.Dst) {
@@ -122,7 +122,7 @@ func isDefault(n *net.IPNet) bool {
 // hostRoutes lists the destinations of the host's routes (both families,
 // main table), which a new subnet must not overlap.
 func hostRoutes() ([]netip.Prefix, error) {
-	routes, err := netlink.RouteList(nil, netlink.FAMILY_ALL)
+	routes, err := redumped(func() ([]netlink.Route, error) { return netlink.RouteList(nil, netlink.FAMILY_ALL) })
 	if err != nil {
 		return nil, fmt.Errorf("list routes: %w", err)
 	}
@@ -153,4 +153,22 @@ func ipNet(p netip.Prefix) *net.IPNet {
 
 func sysctl(key, value string) error {
 	return os.WriteFile("/proc/sys/"+key, []byte(value), 0o644)
+}
+
+// redumped runs a netlink dump again when a concurrent change of the
+// host's links or routes interrupted it: the kernel then flags the answer
+// as possibly missing entries, which a sweep or an overlap check must not
+// act on.
+func redumped[T any](dump func() ([]T, error)) ([]T, error) {
+	for i := 0; ; i++ {
+		out, err := dump()
+		if !errors.Is(err, netlink.ErrDumpInterrupted) || i == 9 {
+			return out, err
+		}
+	}
+}
+
+// linkList lists the host's links, whole.
+func linkList() ([]netlink.Link, error) {
+	return redumped(netlink.LinkList)
 }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/vishvananda/netlink"
 )
 
 // DefaultTable is the nftables table stack owns.
@@ -287,9 +286,12 @@ func (m *Manager) Remove(name string) error {
 		// The kernel takes tens of milliseconds to delete a bridge (RCU
 		// grace periods): the released veths, the rules and the table go
 		// meanwhile.
+		// The links are listed before the bridge goes: its deletion
+		// would interrupt the dump.
+		links, listErr := linkList()
 		linkErr := make(chan error, 1)
 		go func() { linkErr <- deleteLink(n.Bridge) }()
-		if links, err := netlink.LinkList(); err == nil {
+		if listErr == nil {
 			m.dropReleased(links)
 		}
 		rulesErr := m.delNetworkRules(n)

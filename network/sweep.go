@@ -43,7 +43,7 @@ func (m *Manager) bridgeAlias(n *Network) string {
 // sweep removes leftovers of discarded roots. It only logs what it cannot
 // remove: nothing of a live network depends on it.
 func (m *Manager) sweep() {
-	links, err := netlink.LinkList()
+	links, err := linkList()
 	if err != nil {
 		return
 	}

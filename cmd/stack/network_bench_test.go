@@ -25,7 +25,7 @@ func BenchmarkLookupFromPython(b *testing.B) {
 	}
 	h := testHooks(b)
 	ctx := context.Background()
-	if _, err := h.networks.Create(network.CreateOptions{Name: "benchnet"}); err != nil {
+	if _, err := h.Networks.Create(network.CreateOptions{Name: "benchnet"}); err != nil {
 		b.Fatal(err)
 	}
 	client := startHookContainer(b, "sleep", "600")

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vishvananda/netns"
 
+	"stack/cmd/internal/hooks"
 	"stack/dns"
 	"stack/network"
 )
@@ -87,8 +88,8 @@ func runNetworkConnect(_ context.Context, o *networkConnectOptions) error {
 	if err != nil {
 		return err
 	}
-	names := appendNames([]string{c.Name, c.Hostname}, o.aliases)
-	err = dnsRegistry(o.global).Put(o.network, dns.Endpoint{ContainerID: c.ID, Names: names, Addrs: prefixAddrs(att.Addrs), Internal: att.Internal})
+	names := hooks.AppendNames([]string{c.Name, c.Hostname}, o.aliases)
+	err = dnsRegistry(o.global).Put(o.network, dns.Endpoint{ContainerID: c.ID, Names: names, Addrs: hooks.PrefixAddrs(att.Addrs), Internal: att.Internal})
 	if err != nil {
 		return errors.Join(err, m.Detach(c.ID, o.network))
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"stack/cmd/internal/hooks"
 	"stack/network"
 	"stack/runtime/container"
 )
@@ -51,24 +52,24 @@ func (c *hookContainer) in(t testing.TB, script string) (string, error) {
 	return string(out), err
 }
 
-func testHooks(t testing.TB) *networkHooks {
+func testHooks(t testing.TB) *hooks.Networking {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
 	b := make([]byte, 4)
 	rand.Read(b)
-	h := newNetworkHooks(&globalOptions{Root: t.TempDir(), RunRoot: t.TempDir()})
-	h.networks.Table = "stktest_" + hex.EncodeToString(b)
-	h.networks.Pools = []network.Pool{{Base: netip.MustParsePrefix("10.252.0.0/16"), Size: 24}}
-	h.networks.Warn = func(msg string) { t.Log("warning:", msg) }
+	h := hooks.New(t.TempDir(), t.TempDir())
+	h.Networks.Table = "stktest_" + hex.EncodeToString(b)
+	h.Networks.Pools = []network.Pool{{Base: netip.MustParsePrefix("10.252.0.0/16"), Size: 24}}
+	h.Networks.Warn = func(msg string) { t.Log("warning:", msg) }
 	t.Cleanup(func() {
-		nets, _ := h.networks.List()
+		nets, _ := h.Networks.List()
 		for _, n := range nets {
 			for id := range n.Endpoints {
-				h.networks.Detach(id, n.Name)
+				h.Networks.Detach(id, n.Name)
 			}
-			h.networks.Remove(n.Name)
+			h.Networks.Remove(n.Name)
 		}
 	})
 	return h
@@ -77,10 +78,10 @@ func testHooks(t testing.TB) *networkHooks {
 func TestNetworkHooks(t *testing.T) {
 	h := testHooks(t)
 	ctx := context.Background()
-	if _, err := h.networks.Create(network.CreateOptions{Name: "hooknet"}); err != nil {
+	if _, err := h.Networks.Create(network.CreateOptions{Name: "hooknet"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.networks.Create(network.CreateOptions{Name: "othernet"}); err != nil {
+	if _, err := h.Networks.Create(network.CreateOptions{Name: "othernet"}); err != nil {
 		t.Fatal(err)
 	}
 	www := t.TempDir()
@@ -151,7 +152,7 @@ func TestNetworkHooks(t *testing.T) {
 
 	var veths []string
 	for _, name := range []string{"hooknet", "othernet"} {
-		n, _ := h.networks.Inspect(name)
+		n, _ := h.Networks.Inspect(name)
 		for _, ep := range n.Endpoints {
 			veths = append(veths, ep.HostVeth)
 		}
@@ -173,7 +174,7 @@ func TestNetworkHooks(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"hooknet", "othernet"} {
-		if err := h.networks.Remove(name); err != nil {
+		if err := h.Networks.Remove(name); err != nil {
 			t.Errorf("remove %s: %v", name, err)
 		}
 	}
@@ -185,7 +186,7 @@ func TestNetworkHooks(t *testing.T) {
 			t.Errorf("veth %s is still on a bridge or up after detach", v)
 		}
 	}
-	if out, _ := exec.Command("nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), h.networks.Table) {
+	if out, _ := exec.Command("nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), h.Networks.Table) {
 		t.Errorf("nftables table remains:\n%s", out)
 	}
 }
@@ -205,7 +206,7 @@ func TestDefaultNetworkOutlivesContainers(t *testing.T) {
 			t.Errorf("container %s: got %+v, want eth0 on %s", id, ifaces, DefaultNetwork)
 		}
 	}
-	first, err := h.networks.Inspect(DefaultNetwork)
+	first, err := h.Networks.Inspect(DefaultNetwork)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func TestDefaultNetworkOutlivesContainers(t *testing.T) {
 		}
 	}
 	// Like docker0, the bridge and its rules stay for the next container.
-	n, err := h.networks.Inspect(DefaultNetwork)
+	n, err := h.Networks.Inspect(DefaultNetwork)
 	if err != nil {
 		t.Fatalf("default network after its last container: %v, want it kept", err)
 	}
@@ -225,7 +226,7 @@ func TestDefaultNetworkOutlivesContainers(t *testing.T) {
 	if _, err := net.InterfaceByName(n.Bridge); err != nil {
 		t.Errorf("bridge %s after the last container: %v", n.Bridge, err)
 	}
-	if out, _ := exec.Command("nft", "list", "table", "inet", h.networks.Table).CombinedOutput(); !strings.Contains(string(out), n.Bridge) {
+	if out, _ := exec.Command("nft", "list", "table", "inet", h.Networks.Table).CombinedOutput(); !strings.Contains(string(out), n.Bridge) {
 		t.Errorf("rules of %s are gone:\n%s", n.Bridge, out)
 	}
 	c := startHookContainer(t, "sleep", "120")
@@ -233,14 +234,14 @@ func TestDefaultNetworkOutlivesContainers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, _ := h.networks.Inspect(DefaultNetwork)
+	again, _ := h.Networks.Inspect(DefaultNetwork)
 	if again.ID != first.ID || ifaces[0].Addrs[0].Addr() != first.Endpoints["a"].Addrs[0] && ifaces[0].Addrs[0].Addr() != first.Endpoints["b"].Addrs[0] {
 		t.Errorf("the next container got network %s address %s, want the same network %s reusing a freed address", again.ID[:12], ifaces[0].Addrs[0], first.ID[:12])
 	}
 	if err := h.Detach(ctx, "c", cfg); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.networks.Remove(DefaultNetwork); err != nil {
+	if err := h.Networks.Remove(DefaultNetwork); err != nil {
 		t.Fatalf("network rm of the default network: %v", err)
 	}
 	if _, err := net.InterfaceByName(n.Bridge); err == nil {

@@ -2,18 +2,16 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
+	"stack/cmd/internal/hooks"
 	"stack/network"
 )
 
 // networkManager opens the network records under the global --root and
 // sends its warnings to stderr.
 func networkManager(g *globalOptions) *network.Manager {
-	m := network.NewManager(g.Root)
-	m.Warn = func(msg string) { fmt.Fprintln(os.Stderr, "warning:", msg) }
-	return m
+	return hooks.NetworkManager(g.Root)
 }
 
 // parseLabels turns repeated key=value flags into a map; flag names the

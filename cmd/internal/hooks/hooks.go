@@ -1,4 +1,8 @@
-package main
+// Package hooks connects a container's monitor to networking and name
+// resolution: it implements container.Hooks with the network and dns
+// packages. Both the stack command and the small monitor binary
+// (cmd/stack-monitor) use it.
+package hooks
 
 import (
 	"context"
@@ -20,12 +24,13 @@ import (
 	"stack/runtime/container"
 )
 
-// networkHooks implements the container monitor's networking hooks with
-// the network and dns packages.
-type networkHooks struct {
-	g        *globalOptions
-	networks *network.Manager
-	registry *dns.Registry
+// Networking implements the container monitor's networking hooks with
+// the network and dns packages, for the state under one root and run
+// root.
+type Networking struct {
+	root, runRoot string
+	Networks      *network.Manager
+	Registry      *dns.Registry
 
 	mu sync.Mutex
 	// resolverSockets are opened by Attach, synchronously, so that the
@@ -33,24 +38,39 @@ type networkHooks struct {
 	resolverSockets map[string]*dns.Sockets
 }
 
-func newNetworkHooks(g *globalOptions) *networkHooks {
-	return &networkHooks{
-		g:               g,
-		networks:        networkManager(g),
-		registry:        dnsRegistry(g),
+// New returns the hooks for the state under root and runRoot; the
+// network manager's warnings go to stderr.
+func New(root, runRoot string) *Networking {
+	return &Networking{
+		root: root, runRoot: runRoot,
+		Networks:        NetworkManager(root),
+		Registry:        DNSRegistry(runRoot),
 		resolverSockets: map[string]*dns.Sockets{},
 	}
 }
 
-// dnsRegistry is where every monitor's resolver finds the records.
-func dnsRegistry(g *globalOptions) *dns.Registry {
-	return &dns.Registry{Dir: filepath.Join(g.RunRoot, "networks")}
+// Hooks are the container runtime's hooks, all served by n.
+func (n *Networking) Hooks() container.Hooks {
+	return container.Hooks{Network: n, DNS: n, Ports: n}
+}
+
+// NetworkManager opens the network records under root and sends its
+// warnings to stderr.
+func NetworkManager(root string) *network.Manager {
+	m := network.NewManager(root)
+	m.Warn = func(msg string) { fmt.Fprintln(os.Stderr, "warning:", msg) }
+	return m
+}
+
+// DNSRegistry is where every monitor's resolver finds the records.
+func DNSRegistry(runRoot string) *dns.Registry {
+	return &dns.Registry{Dir: filepath.Join(runRoot, "networks")}
 }
 
 // Attach wires one interface per attachment (eth0 carries the default
 // route), publishes the container's DNS records, and opens the resolver's
 // sockets inside the namespace.
-func (h *networkHooks) Attach(ctx context.Context, containerID string, cfg container.NetworkConfig, pid int) ([]container.Interface, error) {
+func (h *Networking) Attach(ctx context.Context, containerID string, cfg container.NetworkConfig, pid int) ([]container.Interface, error) {
 	ns, err := netns.GetFromPid(pid)
 	if err != nil {
 		return nil, fmt.Errorf("network namespace of pid %d: %w", pid, err)
@@ -64,18 +84,18 @@ func (h *networkHooks) Attach(ctx context.Context, containerID string, cfg conta
 			ContainerID: containerID, Network: a.Network, Interface: "eth" + strconv.Itoa(i),
 			Addrs: staticAddrs(a), MAC: a.MAC, DefaultRoute: i == 0,
 		}
-		att, err := h.networks.Attach(opts, ns)
+		att, err := h.Networks.Attach(opts, ns)
 		// The default network is made on first use, found missing by
 		// the attach itself rather than by a lookup of its own; a
 		// concurrent `network rm bridge` can also take it away between
 		// its creation and the attach: make it again.
 		for try := 0; errors.Is(err, network.ErrNotFound) && a.Network == DefaultNetwork && try < 3; try++ {
 			if err = h.createDefault(); err == nil {
-				att, err = h.networks.Attach(opts, ns)
+				att, err = h.Networks.Attach(opts, ns)
 			}
 		}
 		if err == nil {
-			err = h.registry.Put(a.Network, dns.Endpoint{ContainerID: containerID, Names: appendNames(names, a.Aliases), Addrs: prefixAddrs(att.Addrs), Internal: att.Internal})
+			err = h.Registry.Put(a.Network, dns.Endpoint{ContainerID: containerID, Names: AppendNames(names, a.Aliases), Addrs: PrefixAddrs(att.Addrs), Internal: att.Internal})
 		}
 		if err != nil {
 			return nil, errors.Join(err, h.Detach(ctx, containerID, cfg))
@@ -95,7 +115,7 @@ func (h *networkHooks) Attach(ctx context.Context, containerID string, cfg conta
 
 // openResolver binds the resolver in the namespace Attach already holds,
 // not through the pid, which the init may have left by now.
-func (h *networkHooks) openResolver(containerID string, ns netns.NsHandle) error {
+func (h *Networking) openResolver(containerID string, ns netns.NsHandle) error {
 	fd, err := unix.FcntlInt(uintptr(ns), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -113,7 +133,7 @@ func (h *networkHooks) openResolver(containerID string, ns netns.NsHandle) error
 	return nil
 }
 
-func (h *networkHooks) closeResolverLocked(containerID string) {
+func (h *Networking) closeResolverLocked(containerID string) {
 	if s, ok := h.resolverSockets[containerID]; ok {
 		s.Close()
 		delete(h.resolverSockets, containerID)
@@ -123,9 +143,9 @@ func (h *networkHooks) closeResolverLocked(containerID string) {
 // dnsNames are the names a container has on every network: its name and
 // hostname; each attachment adds its aliases (for a stack, the service
 // name, the <project>-<service>-<n> name and the stack file's aliases).
-func (h *networkHooks) dnsNames(containerID string, cfg container.NetworkConfig) []string {
+func (h *Networking) dnsNames(containerID string, cfg container.NetworkConfig) []string {
 	var names []string
-	if store, err := container.OpenStore(h.g.Root, h.g.RunRoot); err == nil {
+	if store, err := container.OpenStore(h.root, h.runRoot); err == nil {
 		if c, err := store.Get(containerID); err == nil && c.Name != "" {
 			names = append(names, c.Name)
 		}
@@ -136,7 +156,8 @@ func (h *networkHooks) dnsNames(containerID string, cfg container.NetworkConfig)
 	return names
 }
 
-func appendNames(names, more []string) []string {
+// AppendNames is names followed by those of more it lacks, without empty ones.
+func AppendNames(names, more []string) []string {
 	out := append([]string(nil), names...)
 	for _, n := range more {
 		if n != "" && !slices.Contains(out, n) {
@@ -156,7 +177,8 @@ func staticAddrs(a container.Attachment) []netip.Addr {
 	return out
 }
 
-func prefixAddrs(list []netip.Prefix) []netip.Addr {
+// PrefixAddrs are the addresses of list, without their prefix lengths.
+func PrefixAddrs(list []netip.Prefix) []netip.Addr {
 	out := make([]netip.Addr, len(list))
 	for i, p := range list {
 		out[i] = p.Addr()
@@ -171,7 +193,7 @@ const DefaultNetwork = "bridge"
 
 // attachments are the container's networks; a bridge-mode container
 // without any joins DefaultNetwork.
-func (h *networkHooks) attachments(cfg container.NetworkConfig) []container.Attachment {
+func (h *Networking) attachments(cfg container.NetworkConfig) []container.Attachment {
 	if cfg.Mode != "bridge" || len(cfg.Attachments) > 0 {
 		return cfg.Attachments
 	}
@@ -180,8 +202,8 @@ func (h *networkHooks) attachments(cfg container.NetworkConfig) []container.Atta
 
 // createDefault makes DefaultNetwork; one made meanwhile by a concurrent
 // start is as good.
-func (h *networkHooks) createDefault() error {
-	_, err := h.networks.Create(network.CreateOptions{Name: DefaultNetwork})
+func (h *Networking) createDefault() error {
+	_, err := h.Networks.Create(network.CreateOptions{Name: DefaultNetwork})
 	if err != nil && !errors.Is(err, network.ErrExists) {
 		return fmt.Errorf("default network: %w", err)
 	}
@@ -195,30 +217,30 @@ func (h *networkHooks) createDefault() error {
 // network namespace. The default network stays, as Docker's docker0 does:
 // making and removing its bridge for every container cost more than the
 // container itself.
-func (h *networkHooks) Detach(_ context.Context, containerID string, cfg container.NetworkConfig) error {
+func (h *Networking) Detach(_ context.Context, containerID string, cfg container.NetworkConfig) error {
 	h.mu.Lock()
 	h.closeResolverLocked(containerID)
 	h.mu.Unlock()
-	errs := []error{h.registry.RemoveAll(containerID)}
+	errs := []error{h.Registry.RemoveAll(containerID)}
 	// Only a container that publishes ports has DNAT rules; looking for
 	// them costs a dump of two chains.
 	if len(cfg.Ports) > 0 {
-		errs = append(errs, h.networks.Unpublish(containerID))
+		errs = append(errs, h.Networks.Unpublish(containerID))
 	}
 	for _, a := range cfg.Attachments {
-		errs = append(errs, h.networks.Release(containerID, a.Network))
+		errs = append(errs, h.Networks.Release(containerID, a.Network))
 	}
 	if cfg.Mode == "bridge" && len(cfg.Attachments) == 0 {
-		errs = append(errs, h.networks.Release(containerID, DefaultNetwork))
+		errs = append(errs, h.Networks.Release(containerID, DefaultNetwork))
 	}
 	// Networks joined with `network connect` are not in cfg.
-	errs = append(errs, h.networks.ReleaseAll(containerID))
+	errs = append(errs, h.Networks.ReleaseAll(containerID))
 	return errors.Join(errs...)
 }
 
 // Serve answers on the sockets Attach opened (or opens them now) until
 // ctx is done.
-func (h *networkHooks) Serve(ctx context.Context, containerID string, cfg container.NetworkConfig, _ []container.Interface, nsFile *os.File) error {
+func (h *Networking) Serve(ctx context.Context, containerID string, cfg container.NetworkConfig, _ []container.Interface, nsFile *os.File) error {
 	h.mu.Lock()
 	socks, ok := h.resolverSockets[containerID]
 	delete(h.resolverSockets, containerID)
@@ -230,7 +252,7 @@ func (h *networkHooks) Serve(ctx context.Context, containerID string, cfg contai
 		}
 	}
 	r := dns.NewResolver(dns.Config{
-		Registry: h.registry, ContainerID: containerID,
+		Registry: h.Registry, ContainerID: containerID,
 		Upstream: &dns.Upstream{Servers: cfg.DNS},
 	})
 	return dns.Serve(ctx, socks, r)
@@ -238,7 +260,7 @@ func (h *networkHooks) Serve(ctx context.Context, containerID string, cfg contai
 
 // Reserve binds the host ports once, so that a conflict fails before the
 // container is created, and resolves random ports.
-func (h *networkHooks) Reserve(_ context.Context, _ string, ports []container.PortBinding) ([]container.PortBinding, error) {
+func (h *Networking) Reserve(_ context.Context, _ string, ports []container.PortBinding) ([]container.PortBinding, error) {
 	bindings, err := toNetworkPorts(ports)
 	if err != nil {
 		return nil, err
@@ -257,7 +279,7 @@ func (h *networkHooks) Reserve(_ context.Context, _ string, ports []container.Po
 
 // Publish forwards the host ports to the container's first network
 // address.
-func (h *networkHooks) Publish(_ context.Context, containerID string, ports []container.PortBinding, ifaces []container.Interface) (io.Closer, error) {
+func (h *Networking) Publish(_ context.Context, containerID string, ports []container.PortBinding, ifaces []container.Interface) (io.Closer, error) {
 	bindings, err := toNetworkPorts(ports)
 	if err != nil {
 		return nil, err
@@ -265,7 +287,7 @@ func (h *networkHooks) Publish(_ context.Context, containerID string, ports []co
 	if len(ifaces) == 0 {
 		return nil, errors.New("publish ports: the container has no network interface")
 	}
-	p, err := h.networks.Publish(containerID, bindings, prefixAddrs(ifaces[0].Addrs))
+	p, err := h.Networks.Publish(containerID, bindings, PrefixAddrs(ifaces[0].Addrs))
 	if err != nil {
 		return nil, err
 	}

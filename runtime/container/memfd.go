@@ -1,6 +1,8 @@
 package container
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -219,14 +221,22 @@ func setInitBinary(f *os.File) {
 }
 
 // copyIdentity is the identity under which a copy of the init binary is
-// announced to other monitors: the stack binary's, which determines the
-// init binary it carries, marked when the copy is of that one.
+// announced to other monitors: that of the init binary UseInitBinary
+// gave, which the stack command and the monitor binary both carry, or
+// else our own executable's.
 func copyIdentity() (string, error) {
-	exe, err := exeIdentity()
-	if err != nil || initImage == "" {
-		return exe, err
+	if initImage != "" {
+		return "init:" + EmbeddedID(initImage), nil
 	}
-	return exe + "+init:" + strconv.Itoa(len(initImage)), nil
+	return exeIdentity()
+}
+
+// EmbeddedID identifies an executable carried as bytes: its size and a
+// hash of its first page, which holds its Go build ID (a hash of its
+// content).
+func EmbeddedID(bin string) string {
+	sum := sha256.Sum256([]byte(bin[:min(len(bin), 4096)]))
+	return hex.EncodeToString(sum[:8]) + "-" + strconv.Itoa(len(bin))
 }
 
 func exeIdentity() (string, error) {
@@ -358,8 +368,25 @@ func copyInitBinary(dst *os.File) error {
 	if initImage == "" {
 		return copyInKernel(dst, src, nil, 1<<62)
 	}
-	if off, ok := embeddedOffset(initImage); ok {
-		if err := copyInKernel(dst, src, &off, int64(len(initImage))); err == nil && sameStart(dst, initImage) {
+	return writeEmbedded(dst, src, initImage)
+}
+
+// WriteEmbedded writes bin, bytes of our executable such as an embedded
+// file, to the empty file dst: see writeEmbedded.
+func WriteEmbedded(dst *os.File, bin string) error {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	return writeEmbedded(dst, src, bin)
+}
+
+// writeEmbedded writes s to the empty file dst: with sendfile(2) from
+// src, our executable, if s is part of it, or else from memory.
+func writeEmbedded(dst, src *os.File, s string) error {
+	if off, ok := embeddedOffset(s); ok {
+		if err := copyInKernel(dst, src, &off, int64(len(s))); err == nil && sameStart(dst, s) {
 			return nil
 		}
 		if err := dst.Truncate(0); err != nil {
@@ -369,7 +396,7 @@ func copyInitBinary(dst *os.File) error {
 			return err
 		}
 	}
-	_, err = io.WriteString(dst, initImage)
+	_, err := io.WriteString(dst, s)
 	return err
 }
 

@@ -291,7 +291,9 @@ func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *
 		readyR, readyW, copyDone = r, w, done
 		return nil
 	}
-	if sameFile(path, "/proc/self/exe") {
+	// A monitor of this binary, or the monitor binary carried with an
+	// init binary of its own (which carries the same), takes the copy.
+	if initImage != "" || sameFile(path, "/proc/self/exe") {
 		bin, job := startingCopy()
 		if bin == nil && job == nil {
 			beginCopy(s.runRoot)

@@ -8,20 +8,27 @@ DEB_PACKAGES := busybox-static mmdebstrap docker-registry iproute2 nftables \
 	redis-tools apache2-utils python3 curl ca-certificates procps psmisc kmod \
 	docker.io
 
-.PHONY: build test demo deps vet bench clean
+.PHONY: build embedded test demo deps vet bench clean
 
-build:
-	# Static: the binary is started twice per container (command, monitor),
-	# and a static one skips the dynamic loader each time. The container's
-	# init is the small cmd/stack-init, embedded (tag embedinit) from a file
-	# that is generated here, never committed.
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s" -o cmd/stack/stack-init.bin ./cmd/stack-init
+# The container's init (cmd/stack-init) and monitor (cmd/stack-monitor) are
+# small binaries of their own, embedded (tag embedinit) from files that are
+# generated here, never committed: the init in the monitor and in stack, the
+# monitor in stack.
+INIT_BIN    := cmd/internal/initbin/stack-init.bin
+MONITOR_BIN := cmd/stack/stack-monitor.bin
+
+build: embedded
+	# Static: stack, its monitor and the init each start once per
+	# container, and a static binary skips the dynamic loader each time.
 	CGO_ENABLED=0 $(GO) build -tags embedinit -trimpath -ldflags "-s -X main.version=$(VERSION)" -o $(BIN) ./cmd/stack
 
-vet:
+embedded:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s" -o $(INIT_BIN) ./cmd/stack-init
+	CGO_ENABLED=0 $(GO) build -tags embedinit -trimpath -ldflags "-s" -o $(MONITOR_BIN) ./cmd/stack-monitor
+
+vet: embedded
 	$(GO) vet ./...
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s" -o cmd/stack/stack-init.bin ./cmd/stack-init
-	$(GO) vet -tags embedinit ./cmd/stack
+	$(GO) vet -tags embedinit ./cmd/...
 
 # The whole suite: unit tests, root integration tests on the real kernel and
 # end-to-end tests that drive the built binary.
@@ -40,4 +47,4 @@ bench: build
 	./bench/run.sh
 
 clean:
-	rm -rf bin cmd/stack/stack-init.bin
+	rm -rf bin $(INIT_BIN) $(MONITOR_BIN)

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -24,14 +27,76 @@ func containerStore(g *globalOptions) (*container.Store, error) {
 	return s, nil
 }
 
-// monitorArgv is how a container's monitor is started: this binary with
-// the same state directories.
+// monitorArgv is how a container's monitor is started: the monitor
+// binary (see monitorExecutable) with the same state directories.
 func monitorArgv(g *globalOptions) ([]string, error) {
-	exe, err := os.Executable()
+	exe, err := monitorExecutable(g.RunRoot)
 	if err != nil {
-		return nil, fmt.Errorf("find the stack binary for the monitor: %w", err)
+		return nil, err
 	}
 	return []string{exe, "--root", g.Root, "--run-root", g.RunRoot, "--log-level", g.LogLevel, monitorCommandName}, nil
+}
+
+var monitorFiles sync.Map // run root → path of the monitor binary in it
+
+// monitorExecutable is the file containers' monitors run: the
+// stack-monitor this binary carries, written once into the run root
+// under a name that identifies it, or, without one, this binary itself.
+func monitorExecutable(runRoot string) (string, error) {
+	if monitorBinary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", fmt.Errorf("find the stack binary for the monitor: %w", err)
+		}
+		return exe, nil
+	}
+	if path, ok := monitorFiles.Load(runRoot); ok {
+		return path.(string), nil
+	}
+	path := filepath.Join(runRoot, "stack-monitor-"+container.EmbeddedID(monitorBinary))
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() || st.Size() != int64(len(monitorBinary)) {
+		if err := writeMonitor(runRoot, path); err != nil {
+			return "", fmt.Errorf("write the monitor binary into %s: %w", runRoot, err)
+		}
+	}
+	monitorFiles.Store(runRoot, path)
+	return path, nil
+}
+
+// writeMonitor writes the monitor binary to path, whole or not at all,
+// and removes those of other stack versions: their running monitors keep
+// theirs, unlinked.
+func writeMonitor(runRoot, path string) error {
+	if err := os.MkdirAll(runRoot, 0o700); err != nil {
+		return err
+	}
+	// No process may be forked while the file is open for writing: a
+	// child would hold it open until its exec, and executing the binary
+	// meanwhile would fail with ETXTBSY.
+	syscall.ForkLock.Lock()
+	tmp, err := os.CreateTemp(runRoot, ".stack-monitor-*")
+	if err == nil {
+		err = container.WriteEmbedded(tmp, monitorBinary)
+		err = errors.Join(err, tmp.Chmod(0o500), tmp.Close())
+	}
+	syscall.ForkLock.Unlock()
+	if err != nil {
+		if tmp != nil {
+			os.Remove(tmp.Name())
+		}
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	others, _ := filepath.Glob(filepath.Join(runRoot, "stack-monitor-*"))
+	for _, other := range others {
+		if other != path {
+			os.Remove(other)
+		}
+	}
+	return nil
 }
 
 // humanDuration is Docker's units.HumanDuration: "5 seconds", "About a minute".

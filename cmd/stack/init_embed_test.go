@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"stack/cmd/internal/initbin"
 )
 
 // TestContainerInitBinary checks what a container's init runs from: a
@@ -59,7 +61,7 @@ func TestContainerInitBinary(t *testing.T) {
 	if bytes.Equal(image, whole) {
 		// Built without embedinit: acceptable only where the test was too,
 		// or where it built stack itself without the tag.
-		if initBinary != "" && os.Getenv("STACK_BIN") != "" {
+		if initbin.Binary != "" && os.Getenv("STACK_BIN") != "" {
 			t.Errorf("the init runs from a copy of the whole %s (%d bytes): build it with make build (tag embedinit)", e.bin, len(whole))
 		}
 		return

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"stack/cmd/internal/initbin"
 	"stack/runtime/container"
 )
 
@@ -16,7 +17,7 @@ func main() {
 	if container.IsInit() {
 		container.InitMain()
 	}
-	container.UseInitBinary(initBinary)
+	container.UseInitBinary(initbin.Binary)
 	if err := newRootCommand().Execute(); err != nil {
 		if msg := err.Error(); msg != "" {
 			fmt.Fprintf(os.Stderr, "stack: %s\n", msg)

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestContainerMonitorBinary checks what a container's monitor runs from:
+// built with the embedinit tag (make build), the small stack-monitor,
+// written once into the run root and shared by every monitor, which
+// refuses to be run by hand; without it, stack itself.
+func TestContainerMonitorBinary(t *testing.T) {
+	e := newContainerTestEnv(t)
+	e.ok("container", "run", "-d", "--network", "none", "--name", "monbin", "busybox", "sleep", "1000")
+	e.ok("container", "run", "-d", "--network", "none", "--name", "monbin2", "busybox", "sleep", "1000")
+	monitorExe := func(name string) string {
+		pid, ok := e.state(name)["monitorPid"].(float64)
+		if !ok || pid <= 0 {
+			t.Fatalf("container %s: no monitorPid in its state", name)
+		}
+		link, err := os.Readlink("/proc/" + strconv.Itoa(int(pid)) + "/exe")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return link
+	}
+	exe, exe2 := monitorExe("monbin"), monitorExe("monbin2")
+	if exe != exe2 {
+		t.Errorf("the two monitors run different binaries: %s, %s", exe, exe2)
+	}
+	whole, err := os.ReadFile(e.bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	image, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(image, whole) {
+		if monitorBinary != "" && os.Getenv("STACK_BIN") != "" {
+			t.Errorf("the monitor runs the whole %s: build it with make build (tag embedinit)", e.bin)
+		}
+		return
+	}
+	if dir, name := filepath.Split(exe); filepath.Clean(dir) != e.runRoot || !strings.HasPrefix(name, "stack-monitor-") {
+		t.Errorf("the monitor runs %s; want a stack-monitor-* in the run root %s", exe, e.runRoot)
+	}
+	if len(image) >= len(whole)*3/4 {
+		t.Errorf("the monitor's binary has %d bytes, stack %d: want the small stack-monitor", len(image), len(whole))
+	}
+	if st, err := os.Stat(exe); err != nil || st.Mode().Perm()&0o222 != 0 || st.Mode().Perm()&0o077 != 0 {
+		t.Errorf("mode of %s: %v (%v); want readable and executable by root only, not writable", exe, st.Mode(), err)
+	}
+	var errOut bytes.Buffer
+	cmd := exec.Command(exe)
+	cmd.Stderr = &errOut
+	err = cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(errOut.String(), "it is not run by hand") {
+		t.Errorf("stack-monitor run by hand: exit %d (%v), stderr %q; want exit 2 and why", code, err, errOut.String())
+	}
+}

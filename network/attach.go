@@ -157,7 +157,7 @@ func plumb(host *rtnl, n *Network, br int, ep Endpoint, opts AttachOptions, targ
 	}
 	defer inside.close()
 	name := opts.Interface
-	err = host.exec(vethRequest(ep.HostVeth, n.MTU, br, name, mac, target))
+	err = host.exec(vethRequest(ep.HostVeth, n.MTU, br, linkGroup(n.ID), name, mac, target))
 	if errors.Is(err, unix.EEXIST) {
 		// A leftover of an earlier run of this container on this
 		// network (a crash, or a restart before the kernel took the
@@ -170,7 +170,7 @@ func plumb(host *rtnl, n *Network, br int, ep Endpoint, opts AttachOptions, targ
 		if _, err := inside.index(name); err == nil {
 			name = peerTempName(ep.HostVeth)
 		}
-		err = host.exec(vethRequest(ep.HostVeth, n.MTU, br, name, mac, target))
+		err = host.exec(vethRequest(ep.HostVeth, n.MTU, br, linkGroup(n.ID), name, mac, target))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create veth %s: %w", ep.HostVeth, err)

@@ -3,9 +3,11 @@ package network
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -30,6 +32,7 @@ func ensureBridge(n *Network, alias string) error {
 		br.Name = n.Bridge
 		br.MTU = n.MTU
 		br.Alias = alias
+		br.Group = linkGroup(n.ID)
 		if err := netlink.LinkAdd(br); err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("create bridge %s: %w", n.Bridge, err)
 		}
@@ -63,6 +66,58 @@ func ensureBridge(n *Network, alias string) error {
 	}
 	if err := netlink.LinkSetUp(link); err != nil {
 		return fmt.Errorf("bridge %s: up: %w", n.Bridge, err)
+	}
+	return nil
+}
+
+// linkGroup is the link group of a network's bridge and of its veths'
+// host ends, derived from its ID: removing the network deletes them all
+// in one request (see Manager.Remove). Other software rarely uses groups,
+// and never one with the top bit set; links of another group of the same
+// number make the removal delete link by link instead.
+func linkGroup(networkID string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(networkID))
+	return h.Sum32() | 1<<31
+}
+
+// groupIsNetworks reports whether the links of group are the bridge of
+// one network and veths of stack's on it or released from it: then
+// deleting the group deletes nothing else.
+func groupIsNetworks(links []netlink.Link, bridge string, group uint32) bool {
+	brIndex := 0
+	for _, l := range links {
+		if a := l.Attrs(); a.Name == bridge && a.Group == group {
+			if _, ok := l.(*netlink.Bridge); ok {
+				brIndex = a.Index
+			}
+		}
+	}
+	if brIndex == 0 {
+		return false
+	}
+	for _, l := range links {
+		a := l.Attrs()
+		if a.Group != group || a.Index == brIndex {
+			continue
+		}
+		if _, ok := l.(*netlink.Veth); !ok || !strings.HasPrefix(a.Name, "stv") || (a.MasterIndex != 0 && a.MasterIndex != brIndex) {
+			return false
+		}
+	}
+	return true
+}
+
+// deleteGroup deletes every link of group in one request; a group
+// without links is fine.
+func deleteGroup(group uint32) error {
+	host, err := openRtnl(netns.None())
+	if err != nil {
+		return fmt.Errorf("netlink: %w", err)
+	}
+	defer host.close()
+	if err := host.exec(deleteGroupRequest(group)); err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("delete link group %#x: %w", group, err)
 	}
 	return nil
 }

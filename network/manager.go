@@ -8,8 +8,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/vishvananda/netlink"
 )
 
 // DefaultTable is the nftables table stack owns.
@@ -282,16 +284,27 @@ func (m *Manager) Remove(name string) error {
 		}
 		// Containers stopped just before (as by down) released their
 		// veths to namespaces the kernel may not have torn down yet:
-		// nothing of the network outlives its removal.
-		// The kernel takes tens of milliseconds to delete a bridge (RCU
-		// grace periods): the released veths, the rules and the table go
-		// meanwhile.
-		// The links are listed before the bridge goes: its deletion
-		// would interrupt the dump.
+		// nothing of the network outlives its removal. The kernel takes
+		// tens of milliseconds to delete a link (RCU grace periods), and
+		// one request deletes the bridge and those veths, which share its
+		// link group; the rules and the table go meanwhile. The links are
+		// listed before the bridge goes: its deletion would interrupt the
+		// dump.
 		links, listErr := linkList()
+		group := linkGroup(n.ID)
+		batch := listErr == nil && groupIsNetworks(links, n.Bridge, group)
 		linkErr := make(chan error, 1)
-		go func() { linkErr <- deleteLink(n.Bridge) }()
+		go func() {
+			if batch {
+				linkErr <- deleteGroup(group)
+			} else {
+				linkErr <- deleteLink(n.Bridge)
+			}
+		}()
 		if listErr == nil {
+			if batch {
+				links = slices.DeleteFunc(links, func(l netlink.Link) bool { return l.Attrs().Group == group })
+			}
 			m.dropReleased(links)
 		}
 		rulesErr := m.delNetworkRules(n)

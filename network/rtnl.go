@@ -131,7 +131,9 @@ func (r *rtnl) exec(reqs ...*nl.NetlinkRequest) error {
 // bridge brIndex, and its peer, down, in target under peerName with mac
 // (nil lets the kernel choose). The peer cannot come up in the same
 // message: veth refuses to open an end whose peer is not linked yet.
-func vethRequest(host string, mtu, brIndex int, peerName string, mac net.HardwareAddr, target netns.NsHandle) *nl.NetlinkRequest {
+// The host end is in the link group group (0: the default), as its
+// bridge is, so that removing the network deletes both in one request.
+func vethRequest(host string, mtu, brIndex int, group uint32, peerName string, mac net.HardwareAddr, target netns.NsHandle) *nl.NetlinkRequest {
 	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL)
 	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
 	msg.Flags, msg.Change = unix.IFF_UP, unix.IFF_UP
@@ -141,6 +143,9 @@ func vethRequest(host string, mtu, brIndex int, peerName string, mac net.Hardwar
 		req.AddData(nl.NewRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(mtu))))
 	}
 	req.AddData(nl.NewRtAttr(unix.IFLA_MASTER, nl.Uint32Attr(uint32(brIndex))))
+	if group != 0 {
+		req.AddData(nl.NewRtAttr(unix.IFLA_GROUP, nl.Uint32Attr(group)))
+	}
 	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
 	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
 	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
@@ -233,3 +238,13 @@ func defaultRouteRequest(index int, gw netip.Addr) *nl.NetlinkRequest {
 
 // loopbackIndex is lo's index in every network namespace.
 const loopbackIndex = 1
+
+// deleteGroupRequest deletes every link of the link group group in one
+// request: the kernel then waits for one set of grace periods for them
+// all, where a request per link waits for one each.
+func deleteGroupRequest(group uint32) *nl.NetlinkRequest {
+	req := nl.NewNetlinkRequest(unix.RTM_DELLINK, 0)
+	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+	req.AddData(nl.NewRtAttr(unix.IFLA_GROUP, nl.Uint32Attr(group)))
+	return req
+}

@@ -50,7 +50,7 @@ func TestConfigureInsideRenames(t *testing.T) {
 	}
 	defer hostSock.close()
 	mac := net.HardwareAddr{0x02, 0x42, 10, 200, 0, 2}
-	if err := hostSock.exec(vethRequest(host, 1400, 0, "stptmp", mac, ns)); err != nil {
+	if err := hostSock.exec(vethRequest(host, 1400, 0, 0, "stptmp", mac, ns)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { deleteLink(host) })

@@ -325,3 +325,72 @@ func TestAttachAfterRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The bridge and the host ends of its veths share a link group, which
+// Remove deletes in one request.
+func TestRemoveDeletesLinkGroup(t *testing.T) {
+	m := testManager(t)
+	n, err := m.Create(CreateOptions{Name: "grouped", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.81.0/24")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var veths []string
+	for _, id := range []string{"c1", "c2"} {
+		_, h := testNetns(t)
+		att, err := m.Attach(AttachOptions{ContainerID: id, Network: "grouped", Interface: "eth0"}, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		veths = append(veths, att.HostVeth)
+	}
+	group := linkGroup(n.ID)
+	for _, name := range append([]string{n.Bridge}, veths...) {
+		l, err := netlink.LinkByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Attrs().Group != group {
+			t.Errorf("link %s: group %#x, want the network's %#x", name, l.Attrs().Group, group)
+		}
+	}
+	// One released, one still attached when the container died with a
+	// crash that left no record of it.
+	if err := m.Release("c1", "grouped"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.st().update("grouped", func(n *Network) error { delete(n.Endpoints, "c2"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Remove("grouped"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range append([]string{n.Bridge}, veths...) {
+		if linkExists(name) {
+			t.Errorf("link %s outlived the removal of its network", name)
+		}
+	}
+}
+
+// A link of another's in the network's link group makes Remove delete
+// the network's links one by one, and leaves it alone.
+func TestRemoveSparesForeignLinkInGroup(t *testing.T) {
+	m := testManager(t)
+	n, err := m.Create(CreateOptions{Name: "shared", Subnets: []Subnet{{Prefix: netip.MustParsePrefix("10.251.82.0/24")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "stktestfor" + n.ID[:4], Group: linkGroup(n.ID)}}
+	if err := netlink.LinkAdd(foreign); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteLink(foreign.Name) })
+	if err := m.Remove("shared"); err != nil {
+		t.Fatal(err)
+	}
+	if linkExists(n.Bridge) {
+		t.Errorf("bridge %s outlived the removal of its network", n.Bridge)
+	}
+	if !linkExists(foreign.Name) {
+		t.Errorf("the removal of a network deleted %s, a link of another's in its link group", foreign.Name)
+	}
+}

@@ -49,9 +49,9 @@ type monitor struct {
 	wake     chan struct{} // interrupts the restart backoff
 	trimOnce sync.Once
 
-	setUp     func() error    // the monitor's own set-up, done while its first init starts
-	detaching <-chan struct{} // closed once the network of the last exit is detached
-	ended     []*os.File      // mount namespaces of exited inits, see instance.takeMountNS
+	setUp     func() error // the monitor's own set-up, done while its first init starts
+	detaching <-chan error // yields the detach of the network of the last exit, once done
+	ended     []*os.File   // mount namespaces of exited inits, see instance.takeMountNS
 
 	handlers sync.WaitGroup // control requests being served
 	served   chan struct{}  // closed when the control socket accepts no more
@@ -163,6 +163,7 @@ func (m *monitor) run() error {
 	st.MonitorPid = os.Getpid()
 	st.MonitorStart = processStart(st.MonitorPid)
 	st.StoppedByUser = false
+	st.Released = false
 	runDir := m.store.RunDir(m.c.ID)
 	defer os.RemoveAll(runDir)
 	var ln *net.UnixListener
@@ -259,7 +260,7 @@ func (m *monitor) runOnce() (int, error) {
 		for _, r := range relays {
 			r.Close()
 		}
-		m.detachNetwork()
+		m.detaching = m.detachInBackground()
 		return 0, err
 	}
 	var wg sync.WaitGroup
@@ -285,6 +286,7 @@ func (m *monitor) runOnce() (int, error) {
 	m.mu.Unlock()
 	m.setState(func(s *State) {
 		s.Status, s.Pid, s.StartedAt, s.ExitCode, s.Error, s.OOMKilled = StatusRunning, inst.pid, time.Now().UTC(), 0, "", false
+		s.Released = false
 		if m.c.Health != nil && healthEnabled(m.c.Health) {
 			s.Health = &HealthState{Status: "starting"}
 		}
@@ -312,13 +314,10 @@ func (m *monitor) runOnce() (int, error) {
 			r.Close()
 		}
 	}
-	if m.removedOnExit() {
-		// Removed right after: the network goes while the files do.
-		m.detaching = m.detachInBackground()
-	} else {
-		m.detachNetwork()
-	}
-	m.recordExit(func(s *State) {
+	// The network goes while the exit is recorded (and, for --rm, the
+	// files removed); the monitor is not gone before it is done.
+	m.detaching = m.detachInBackground()
+	m.recordExit(code, func(s *State) {
 		s.Status, s.Pid, s.ExitCode, s.OOMKilled, s.FinishedAt = StatusExited, 0, code, oom, time.Now().UTC()
 	})
 	return code, nil
@@ -340,12 +339,13 @@ func (m *monitor) removedOnExit() bool {
 	return true
 }
 
-// recordExit is setState for the state after an exit, kept in memory only
-// when --rm removes the container right after. A monitor that dies
-// meanwhile leaves a running state with a dead monitor behind, which the
-// next command cleans up as after any monitor crash.
-func (m *monitor) recordExit(change func(*State)) {
-	if !m.removedOnExit() {
+// recordExit is setState for the state after an exit with code, kept in
+// memory only when no restart follows: finish writes it then, with the
+// final state, or --rm removes the container right after. A monitor that
+// dies meanwhile leaves a running state with a dead monitor behind, which
+// the next command cleans up as after any monitor crash.
+func (m *monitor) recordExit(code int, change func(*State)) {
+	if !m.removedOnExit() && m.restarts(code) {
 		m.setState(change)
 		return
 	}
@@ -425,33 +425,36 @@ func (m *monitor) pipes() ([3]*os.File, []*os.File, error) {
 }
 
 // detachInBackground detaches the network while the caller goes on; the
-// returned channel is closed once it is done.
-func (m *monitor) detachInBackground() <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		m.detachNetwork()
-	}()
+// returned channel yields the outcome once it is done.
+func (m *monitor) detachInBackground() <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- m.detachNetwork() }()
 	return done
 }
 
-func (m *monitor) waitDetached() {
-	if m.detaching != nil {
-		<-m.detaching
-		m.detaching = nil
+// waitDetached waits for the detach of the last exit, if one is under
+// way, and returns its outcome.
+func (m *monitor) waitDetached() error {
+	if m.detaching == nil {
+		return nil
 	}
+	err := <-m.detaching
+	m.detaching = nil
+	return err
 }
 
-func (m *monitor) detachNetwork() {
+func (m *monitor) detachNetwork() error {
 	if m.hooks.Network == nil || m.c.Network.Mode == "host" || m.c.Network.Mode == "none" || strings.HasPrefix(m.c.Network.Mode, "container:") {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	m.hooks.Network.Detach(ctx, m.c.ID, m.c.Network)
+	return m.hooks.Network.Detach(ctx, m.c.ID, m.c.Network)
 }
 
 // finish records the final state and, for --rm, removes the container.
+// Commands wait for the final state (no monitor): by then the container's
+// cgroup and network are released.
 func (m *monitor) finish(code int, err error) {
 	first := m.status != nil
 	final := func(s *State) {
@@ -464,19 +467,22 @@ func (m *monitor) finish(code int, err error) {
 			}
 		}
 	}
+	cgErr := cgroups.Open(cgroupName(m.c.ID)).Destroy()
 	if m.c.AutoRemove {
-		// Removed below: the state need not reach the disk first.
+		// Removed now, while the network goes: the state need not reach
+		// the disk first.
 		m.mu.Lock()
 		final(&m.c.State)
 		m.mu.Unlock()
-	} else {
-		m.setState(final)
-	}
-	cgroups.Open(cgroupName(m.c.ID)).Destroy()
-	if m.c.AutoRemove {
 		m.store.removeFiles(m.c)
+		m.waitDetached()
+	} else {
+		netErr := m.waitDetached()
+		m.setState(func(s *State) {
+			final(s)
+			s.Released = cgErr == nil && netErr == nil
+		})
 	}
-	m.waitDetached()
 	for _, f := range []*os.File{m.attachOut, m.attachErr, m.attachIn} {
 		if f != nil {
 			f.Close()
@@ -485,6 +491,21 @@ func (m *monitor) finish(code int, err error) {
 	if err == nil && first {
 		m.notify(event{Event: "exit", Code: code})
 	}
+}
+
+// restarts reports whether the restart policy restarts the container
+// after an exit with code (see shouldRestart, which also says when).
+func (m *monitor) restarts(code int) bool {
+	if m.isStopping() || m.status != nil && m.c.AutoRemove {
+		return false
+	}
+	switch p := m.c.Restart; p.Name {
+	case "always", "unless-stopped":
+		return true
+	case "on-failure":
+		return code != 0 && (p.MaxRetries <= 0 || m.c.State.RestartCount < p.MaxRetries)
+	}
+	return false
 }
 
 // shouldRestart applies the restart policy with Docker's backoff: 100 ms,

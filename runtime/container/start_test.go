@@ -3,6 +3,7 @@ package container
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,5 +154,51 @@ func TestOOMKilled(t *testing.T) {
 				t.Errorf("oomKilled: got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// A monitor that ends records, with the final state, that it released the
+// container's cgroup (and network): removing the container then skips
+// that; a new start clears the mark, so that after a monitor's crash the
+// removal releases them again.
+func TestFinalStateReleased(t *testing.T) {
+	s, opts := testStore(t)
+	c := startInStore(t, s, opts, testConfig(t, "sleep", "1000"))
+	cg := cgroups.Open(cgroupName(c.ID))
+	if len(cg.Paths) == 0 {
+		t.Fatal("no cgroup paths")
+	}
+	for _, p := range cg.Paths {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("cgroup of the running container: %v", err)
+		}
+	}
+	running, err := s.Get(c.ID)
+	if err != nil || running.State.Released {
+		t.Fatalf("running container: released %v, %v", running.State.Released, err)
+	}
+	if err := s.Stop(context.Background(), c.ID, "", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	stopped, err := s.Get(c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stopped.State.Released || stopped.State.MonitorPid != 0 {
+		t.Errorf("after stop: released %v, monitor %d; want released, no monitor", stopped.State.Released, stopped.State.MonitorPid)
+	}
+	for _, p := range cg.Paths {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("cgroup %s outlived the container's monitor: %v", p, err)
+		}
+	}
+	sess, err := s.Start(context.Background(), c.ID, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Wait()
+	again, err := s.Get(c.ID)
+	if err != nil || again.State.Released || !again.Running() {
+		t.Errorf("started again: released %v, running %v, %v; want running, not released", again.State.Released, again.Running(), err)
 	}
 }

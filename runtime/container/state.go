@@ -39,6 +39,10 @@ type State struct {
 	RestartCount  int       `json:"restartCount,omitempty"`
 	StoppedByUser bool      `json:"stoppedByUser,omitempty"`
 	Error         string    `json:"error,omitempty"`
+	// Released is set by a monitor that ended after releasing the
+	// container's cgroup and network: removing the container need not
+	// release them again (as it must after a monitor's crash).
+	Released bool `json:"released,omitempty"`
 	// Paused is read from the container's cgroup each time the container
 	// is loaded; what is written here is never trusted.
 	Paused bool         `json:"paused"`

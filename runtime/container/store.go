@@ -274,7 +274,9 @@ func (s *Store) Remove(ref string) error {
 	if c.Running() {
 		return fmt.Errorf("%w: %s: stop it first or use force", ErrRunning, c.Name)
 	}
-	s.releaseResources(c)
+	if !c.State.Released {
+		s.releaseResources(c)
+	}
 	return s.removeFiles(c)
 }
 

@@ -6,4 +6,4 @@ const nativeArch = 0
 
 const syscallBitMask = 0
 
-var syscallNumbers = map[string]uint32{}
+var syscallTable = [...]syscallEntry{}

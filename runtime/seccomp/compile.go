@@ -45,7 +45,8 @@ func (p *Profile) Compile(caps []string) (Filter, error) {
 		if len(body) > 255 {
 			return nil, fmt.Errorf("seccomp: %s: too many argument rules to jump over (%d instructions)", name, len(body))
 		}
-		prog = append(prog, guard(syscallNumbers[name], body)...)
+		nr, _ := syscallNumber(name) // calls holds known names only
+		prog = append(prog, guard(nr, body)...)
 	}
 	prog = append(prog, def)
 	if len(prog) > unix.BPF_MAXINSNS {
@@ -78,7 +79,7 @@ func (p *Profile) rulesByCall(caps []string, kernel [2]int) (map[string][]Rule, 
 			names = append([]string{r.Name}, names...)
 		}
 		for _, n := range names {
-			if _, ok := syscallNumbers[n]; !ok {
+			if _, ok := syscallNumber(n); !ok {
 				continue // not a call of this architecture
 			}
 			if _, seen := calls[n]; !seen {

@@ -24,7 +24,7 @@ func mustParse(t *testing.T, text string) *Profile {
 
 func nrOf(t *testing.T, name string) uint32 {
 	t.Helper()
-	n, ok := syscallNumbers[name]
+	n, ok := syscallNumber(name)
 	if !ok {
 		t.Skipf("no %s on this architecture", name)
 	}

@@ -57,7 +57,7 @@ func Default(caps []string) (Filter, error) {
 		prog = append(prog, bpf.JumpIf{Cond: bpf.JumpBitsNotSet, Val: syscallBitMask, SkipTrue: 1}, retEPERM)
 	}
 	for _, name := range names {
-		nr, ok := syscallNumbers[name]
+		nr, ok := syscallNumber(name)
 		if !ok {
 			continue
 		}
@@ -71,7 +71,7 @@ func Default(caps []string) (Filter, error) {
 
 // personalityRule allows personality(2) with the harmless arguments only.
 func personalityRule() []bpf.Instruction {
-	nr, ok := syscallNumbers["personality"]
+	nr, ok := syscallNumber("personality")
 	if !ok {
 		return nil
 	}
@@ -87,7 +87,7 @@ func personalityRule() []bpf.Instruction {
 // CAP_SYS_ADMIN) and makes clone3 report ENOSYS when it is not allowed.
 func cloneRule(hasAdmin bool) []bpf.Instruction {
 	var out []bpf.Instruction
-	if nr, ok := syscallNumbers["clone"]; ok {
+	if nr, ok := syscallNumber("clone"); ok {
 		body := []bpf.Instruction{retAllow}
 		if !hasAdmin {
 			body = []bpf.Instruction{
@@ -99,7 +99,7 @@ func cloneRule(hasAdmin bool) []bpf.Instruction {
 		}
 		out = append(out, guard(nr, body)...)
 	}
-	if nr, ok := syscallNumbers["clone3"]; ok && !hasAdmin {
+	if nr, ok := syscallNumber("clone3"); ok && !hasAdmin {
 		out = append(out, guard(nr, []bpf.Instruction{retENOSYS})...)
 	}
 	return out

@@ -46,7 +46,7 @@ func (h *host) observe(_ context.Context, project *spec.Project) (*planner.Obser
 		Images:   map[string]string{},
 		Files:    map[string]string{},
 	}
-	all, err := h.containers.List()
+	all, err := h.containers.ListIdentities()
 	if err != nil {
 		return nil, err
 	}

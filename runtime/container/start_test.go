@@ -202,3 +202,30 @@ func TestFinalStateReleased(t *testing.T) {
 		t.Errorf("started again: released %v, running %v, %v; want running, not released", again.State.Released, again.Running(), err)
 	}
 }
+
+// ListIdentities reads of each container its identity and state, and
+// nothing else of its configuration.
+func TestListIdentities(t *testing.T) {
+	s, opts := testStore(t)
+	cfg := testConfig(t, "sleep", "1000")
+	cfg.Name, cfg.Image, cfg.Labels = "ident", "busybox", map[string]string{"com.example": "x"}
+	c := startInStore(t, s, opts, cfg)
+	list, err := s.ListIdentities()
+	if err != nil || len(list) != 1 {
+		t.Fatalf("ListIdentities: %d containers, %v", len(list), err)
+	}
+	got := list[0]
+	if got.ID != c.ID || got.Name != "ident" || got.Image != "busybox" || got.Labels["com.example"] != "x" || got.Created.IsZero() {
+		t.Errorf("identity: got %s %q %q %v %v", got.ID, got.Name, got.Image, got.Labels, got.Created)
+	}
+	if !got.Running() || got.State.Pid == 0 {
+		t.Errorf("state: %+v, want running", got.State)
+	}
+	if len(got.Process.Args) != 0 || got.Hostname != "" {
+		t.Errorf("ListIdentities read more than the identity: args %q, hostname %q", got.Process.Args, got.Hostname)
+	}
+	full, err := s.List()
+	if err != nil || len(full) != 1 || len(full[0].Process.Args) != 2 {
+		t.Errorf("List: %v, %v; want the whole configuration", full, err)
+	}
+}

@@ -104,8 +104,7 @@ func setupBench(b *testing.B) benchTargets {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { fast.Close() })
-	proxyOnly := *m
-	proxyOnly.ProxyOnly = true
+	proxyOnly := &Manager{Dir: m.Dir, Table: m.Table, Pools: m.Pools, Pools6: m.Pools6, Warn: m.Warn, ProxyOnly: true}
 	slow, err := proxyOnly.Publish("bench-proxy", bindings, []netip.Addr{ip})
 	if err != nil {
 		b.Fatal(err)

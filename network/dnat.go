@@ -82,6 +82,17 @@ func dnatMatch(b PortBinding, target netip.Addr) ([]expr.Any, bool) {
 // Unpublish removes a container's DNAT rules; crash cleanup calls it for
 // a monitor that died without closing its Publication.
 func (m *Manager) Unpublish(containerID string) error {
+	m.mu.Lock()
+	done := m.unpublished[containerID]
+	m.mu.Unlock()
+	if done {
+		return nil
+	}
+	return m.unpublish(containerID)
+}
+
+// unpublish removes the DNAT rules of containerID.
+func (m *Manager) unpublish(containerID string) error {
 	c, err := nftables.New()
 	if err != nil || !m.tableExists(c) {
 		return nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -33,6 +34,11 @@ type Manager struct {
 	Warn func(msg string)
 
 	store store
+
+	mu sync.Mutex
+	// unpublished are the containers whose DNAT rules a Publication's
+	// Close of this process removed: Unpublish has nothing left to do.
+	unpublished map[string]bool
 }
 
 // NewManager returns a Manager with the default pools and table, keeping

@@ -32,6 +32,9 @@ func (m *Manager) Publish(containerID string, bindings []PortBinding, addrs []ne
 	if err != nil {
 		return nil, err
 	}
+	m.mu.Lock()
+	delete(m.unpublished, containerID)
+	m.mu.Unlock()
 	p := &Publication{m: m, containerID: containerID}
 	for _, s := range socks {
 		p.bindings = append(p.bindings, s.binding)
@@ -68,11 +71,21 @@ func pickTarget(addrs []netip.Addr) (netip.Addr, bool) {
 // Bindings are the published ports with random host ports resolved.
 func (p *Publication) Bindings() []PortBinding { return p.bindings }
 
-// Close stops forwarding: DNAT rules first, then the proxies.
+// Close stops forwarding: DNAT rules first, then the proxies. Once it
+// removed the rules, Unpublish of the container in this process (the
+// detach that follows an exit) has nothing left to do, until the
+// container publishes again.
 func (p *Publication) Close() error {
 	var err error
 	p.once.Do(func() {
-		err = p.m.Unpublish(p.containerID)
+		if err = p.m.unpublish(p.containerID); err == nil {
+			p.m.mu.Lock()
+			if p.m.unpublished == nil {
+				p.m.unpublished = map[string]bool{}
+			}
+			p.m.unpublished[p.containerID] = true
+			p.m.mu.Unlock()
+		}
 		for _, c := range p.closers {
 			c()
 		}

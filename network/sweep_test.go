@@ -394,3 +394,45 @@ func TestRemoveSparesForeignLinkInGroup(t *testing.T) {
 		t.Errorf("the removal of a network deleted %s, a link of another's in its link group", foreign.Name)
 	}
 }
+
+// A closed Publication leaves Unpublish nothing to do in this process,
+// until the container publishes again.
+func TestUnpublishAfterRepublish(t *testing.T) {
+	m := testManager(t)
+	_, att := publishSetup(t, m, "10.251.83.0/24")
+	portRules := func() int {
+		c, err := nftables.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		ch := m.chains(m.table())
+		for _, chain := range []*nftables.Chain{ch.prerouting, ch.output} {
+			rules, _ := c.GetRules(chain.Table, chain)
+			n += len(rules)
+		}
+		return n
+	}
+	publish := func() *Publication {
+		p, err := m.Publish("web", []PortBinding{{HostIP: netip.MustParseAddr("127.0.0.1"), ContainerPort: 8080, Proto: "tcp"}}, []netip.Addr{att.Addrs[0].Addr()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		return p
+	}
+	first := publish()
+	if err := first.Close(); err != nil || portRules() != 0 {
+		t.Fatalf("close: %v, %d rules left", err, portRules())
+	}
+	if err := m.Unpublish("web"); err != nil {
+		t.Errorf("unpublish after close: %v", err)
+	}
+	publish()
+	if portRules() != 2 {
+		t.Fatalf("published again: %d rules, want 2", portRules())
+	}
+	if err := m.Unpublish("web"); err != nil || portRules() != 0 {
+		t.Errorf("unpublish of the new publication: %v, %d rules left", err, portRules())
+	}
+}

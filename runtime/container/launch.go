@@ -348,8 +348,9 @@ func (inst *instance) takeMountNS() *os.File {
 	return ns
 }
 
-// release closes the monitor's side after the init has exited.
-func (inst *instance) release() {
+// release closes the monitor's side after the init has exited; it
+// reports whether the container's cgroup is gone (or it had none).
+func (inst *instance) release() (cgroupGone bool) {
 	if inst.mountNS != nil {
 		inst.mountNS.Close()
 		inst.mountNS = nil
@@ -373,8 +374,9 @@ func (inst *instance) release() {
 	}
 	inst.mu.Unlock()
 	if inst.cgroup != nil {
-		inst.cgroup.Destroy()
+		return inst.cgroup.Destroy() == nil
 	}
+	return true
 }
 
 // wait waits for the init and returns the container's exit code.

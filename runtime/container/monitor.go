@@ -51,7 +51,9 @@ type monitor struct {
 
 	setUp     func() error // the monitor's own set-up, done while its first init starts
 	detaching <-chan error // yields the detach of the network of the last exit, once done
-	ended     []*os.File   // mount namespaces of exited inits, see instance.takeMountNS
+	// cgroupGone says the last run's cgroup was removed when it ended.
+	cgroupGone bool
+	ended      []*os.File // mount namespaces of exited inits, see instance.takeMountNS
 
 	handlers sync.WaitGroup // control requests being served
 	served   chan struct{}  // closed when the control socket accepts no more
@@ -225,6 +227,7 @@ func (m *monitor) run() error {
 
 // runOnce starts the container and waits for it to exit.
 func (m *monitor) runOnce() (int, error) {
+	m.cgroupGone = false
 	stdio, relays, err := m.pipes()
 	if err != nil {
 		return 0, err
@@ -308,7 +311,7 @@ func (m *monitor) runOnce() (int, error) {
 	// The relays first drain what the container wrote: release closes a
 	// terminal's master, which would lose what is still to be read.
 	wg.Wait()
-	inst.release()
+	m.cgroupGone = inst.release()
 	for _, r := range relays {
 		if r != inst.master {
 			r.Close()
@@ -467,7 +470,10 @@ func (m *monitor) finish(code int, err error) {
 			}
 		}
 	}
-	cgErr := cgroups.Open(cgroupName(m.c.ID)).Destroy()
+	var cgErr error
+	if !m.cgroupGone {
+		cgErr = cgroups.Open(cgroupName(m.c.ID)).Destroy()
+	}
 	if m.c.AutoRemove {
 		// Removed now, while the network goes: the state need not reach
 		// the disk first.

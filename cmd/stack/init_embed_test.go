@@ -74,11 +74,19 @@ func TestContainerInitBinary(t *testing.T) {
 	if err := os.WriteFile(path, image, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	wantRefusedByHand(t, path, "stack-init: the init of stack's containers")
+}
+
+// wantRefusedByHand runs the executable at path, one of stack's embedded
+// binaries, as a user would: it must exit 2 and say why (why, in its
+// standard error).
+func wantRefusedByHand(t *testing.T, path, why string) {
+	t.Helper()
 	var errOut bytes.Buffer
 	cmd := exec.Command(path)
 	cmd.Stderr = &errOut
-	err = cmd.Run()
-	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(errOut.String(), "stack-init: the init of stack's containers") {
-		t.Errorf("stack-init run by hand: exit %d (%v), stderr %q; want exit 2 and why", code, err, errOut.String())
+	err := cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(errOut.String(), why) {
+		t.Errorf("%s run by hand: exit %d (%v), stderr %q; want exit 2 and why", filepath.Base(path), code, err, errOut.String())
 	}
 }

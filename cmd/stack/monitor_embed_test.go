@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -56,11 +55,5 @@ func TestContainerMonitorBinary(t *testing.T) {
 	if st, err := os.Stat(exe); err != nil || st.Mode().Perm()&0o222 != 0 || st.Mode().Perm()&0o077 != 0 {
 		t.Errorf("mode of %s: %v (%v); want readable and executable by root only, not writable", exe, st.Mode(), err)
 	}
-	var errOut bytes.Buffer
-	cmd := exec.Command(exe)
-	cmd.Stderr = &errOut
-	err = cmd.Run()
-	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(errOut.String(), "it is not run by hand") {
-		t.Errorf("stack-monitor run by hand: exit %d (%v), stderr %q; want exit 2 and why", code, err, errOut.String())
-	}
+	wantRefusedByHand(t, exe, "it is not run by hand")
 }

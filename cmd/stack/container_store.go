@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	"stack/runtime/container"
 )
@@ -30,51 +31,60 @@ func containerStore(g *globalOptions) (*container.Store, error) {
 // monitorArgv is how a container's monitor is started: the monitor
 // binary (see monitorExecutable) with the same state directories.
 func monitorArgv(g *globalOptions) ([]string, error) {
-	exe, err := monitorExecutable(g.RunRoot)
+	exe, err := monitorExecutable(g.RunRoot, g.Root)
 	if err != nil {
 		return nil, err
 	}
 	return []string{exe, "--root", g.Root, "--run-root", g.RunRoot, "--log-level", g.LogLevel, monitorCommandName}, nil
 }
 
-var monitorFiles sync.Map // run root → path of the monitor binary in it
+var monitorFiles sync.Map // run root → path of the monitor binary for it
 
 // monitorExecutable is the file containers' monitors run: the
-// stack-monitor this binary carries, written once into the run root
-// under a name that identifies it, or, without one, this binary itself.
-func monitorExecutable(runRoot string) (string, error) {
-	if monitorBinary == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return "", fmt.Errorf("find the stack binary for the monitor: %w", err)
+// stack-monitor this binary carries, written once into the first of dirs
+// (the run root, then the root) that can hold executables, under a name
+// that identifies it; without one, or where no directory can take it
+// (all mounted noexec, or read-only), this binary itself, which is a
+// slower monitor.
+func monitorExecutable(dirs ...string) (string, error) {
+	if monitorBinary != "" {
+		if path, ok := monitorFiles.Load(dirs[0]); ok {
+			return path.(string), nil
 		}
-		return exe, nil
-	}
-	if path, ok := monitorFiles.Load(runRoot); ok {
-		return path.(string), nil
-	}
-	path := filepath.Join(runRoot, "stack-monitor-"+container.EmbeddedID(monitorBinary))
-	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() || st.Size() != int64(len(monitorBinary)) {
-		if err := writeMonitor(runRoot, path); err != nil {
-			return "", fmt.Errorf("write the monitor binary into %s: %w", runRoot, err)
+		name := "stack-monitor-" + container.EmbeddedID(monitorBinary)
+		for _, dir := range dirs {
+			if err := os.MkdirAll(dir, 0o700); err != nil || noExec(dir) {
+				continue
+			}
+			path := filepath.Join(dir, name)
+			if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() && st.Size() == int64(len(monitorBinary)) || writeMonitor(dir, path) == nil {
+				monitorFiles.Store(dirs[0], path)
+				return path, nil
+			}
 		}
 	}
-	monitorFiles.Store(runRoot, path)
-	return path, nil
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the stack binary for the monitor: %w", err)
+	}
+	return exe, nil
+}
+
+// noExec reports whether dir is on a file system mounted noexec.
+func noExec(dir string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(dir, &st) == nil && st.Flags&unix.ST_NOEXEC != 0
 }
 
 // writeMonitor writes the monitor binary to path, whole or not at all,
 // and removes those of other stack versions: their running monitors keep
 // theirs, unlinked.
-func writeMonitor(runRoot, path string) error {
-	if err := os.MkdirAll(runRoot, 0o700); err != nil {
-		return err
-	}
+func writeMonitor(dir, path string) error {
 	// No process may be forked while the file is open for writing: a
 	// child would hold it open until its exec, and executing the binary
 	// meanwhile would fail with ETXTBSY.
 	syscall.ForkLock.Lock()
-	tmp, err := os.CreateTemp(runRoot, ".stack-monitor-*")
+	tmp, err := os.CreateTemp(dir, ".stack-monitor-*")
 	if err == nil {
 		err = container.WriteEmbedded(tmp, monitorBinary)
 		err = errors.Join(err, tmp.Chmod(0o500), tmp.Close())
@@ -90,7 +100,7 @@ func writeMonitor(runRoot, path string) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	others, _ := filepath.Glob(filepath.Join(runRoot, "stack-monitor-*"))
+	others, _ := filepath.Glob(filepath.Join(dir, "stack-monitor-*"))
 	for _, other := range others {
 		if other != path {
 			os.Remove(other)

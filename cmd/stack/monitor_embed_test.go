@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestContainerMonitorBinary checks what a container's monitor runs from:
@@ -56,4 +58,30 @@ func TestContainerMonitorBinary(t *testing.T) {
 		t.Errorf("mode of %s: %v (%v); want readable and executable by root only, not writable", exe, st.Mode(), err)
 	}
 	wantRefusedByHand(t, exe, "it is not run by hand")
+}
+
+// A run root mounted noexec (as /run is on some systems) cannot hold the
+// monitor binary: it goes into the root instead.
+func TestMonitorBinaryNoexecRunRoot(t *testing.T) {
+	e := newContainerTestEnv(t)
+	if err := unix.Mount("tmpfs", e.runRoot, "tmpfs", unix.MS_NOEXEC|unix.MS_NOSUID|unix.MS_NODEV, "mode=0700"); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(e.runRoot, unix.MNT_DETACH)
+	e.ok("container", "run", "-d", "--network", "none", "--name", "noexec", "busybox", "sleep", "1000")
+	defer e.ok("container", "rm", "-f", "noexec")
+	pid, ok := e.state("noexec")["monitorPid"].(float64)
+	if !ok || pid <= 0 {
+		t.Fatal("no monitorPid in the container's state")
+	}
+	exe, err := os.Readlink("/proc/" + strconv.Itoa(int(pid)) + "/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if monitorBinary != "" && os.Getenv("STACK_BIN") != "" && filepath.Dir(exe) != e.root {
+		t.Errorf("with a noexec run root the monitor runs %s; want a stack-monitor-* in the root %s", exe, e.root)
+	}
+	if out := e.ok("container", "exec", "noexec", "echo", "ok"); out != "ok\n" {
+		t.Errorf("exec: %q", out)
+	}
 }

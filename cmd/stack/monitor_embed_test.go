@@ -31,6 +31,10 @@ func TestContainerMonitorBinary(t *testing.T) {
 		return link
 	}
 	exe, exe2 := monitorExe("monbin"), monitorExe("monbin2")
+	pid := int(e.state("monbin")["monitorPid"].(float64))
+	if env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ"); os.Getenv("GOMAXPROCS") == "" && (err != nil || !bytes.Contains(env, []byte("\x00GOMAXPROCS=1\x00"))) {
+		t.Errorf("the monitor's environment lacks GOMAXPROCS=1 (%v)", err)
+	}
 	if exe != exe2 {
 		t.Errorf("the two monitors run different binaries: %s, %s", exe, exe2)
 	}

@@ -321,6 +321,13 @@ func (s *Store) startMonitor(argv []string, id string, roles []string, logFile *
 		// monitor finds it there and leaves the announcement as it is.
 	}
 	env = append(env, monitorFdsEnv+"="+strings.Join(roles, ","))
+	// A monitor waits on its container and serves it: one P is enough,
+	// and a second only multiplies the runtime's hand-offs between
+	// threads around its many system calls (50 containers started at
+	// once: -10 % on up, -15 % on down).
+	if os.Getenv("GOMAXPROCS") == "" {
+		env = append(env, "GOMAXPROCS=1")
+	}
 	if readyW != nil {
 		defer func() {
 			// Closed once the copy is sealed; if this process dies first,

@@ -69,7 +69,7 @@ func runContainerLs(_ context.Context, o *containerLsOptions) error {
 	if err != nil {
 		return err
 	}
-	all, err := store.List()
+	all, err := store.ListSummaries()
 	if err != nil {
 		return err
 	}

@@ -113,9 +113,14 @@ func (sel logSelection) keep(e container.LogEntry) bool {
 	return sel.until.IsZero() || !e.Time.After(sel.until)
 }
 
-// projectContainers lists the selected containers by service and number.
+// projectContainersOf lists the selected containers by service and number.
 func projectContainersOf(store *container.Store, sel logSelection) ([]*container.Container, error) {
-	all, err := store.List()
+	return selectContainers(store.List, sel)
+}
+
+// selectContainers is projectContainersOf over the containers list gives.
+func selectContainers(list func() ([]*container.Container, error), sel logSelection) ([]*container.Container, error) {
+	all, err := list()
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func runPs(ctx context.Context, o *psOptions) error {
 	if sel.services, err = serviceSet(s.project.Services, o.services); err != nil {
 		return err
 	}
-	all, err := projectContainersOf(s.host.containers, sel)
+	all, err := selectContainers(s.host.containers.ListSummaries, sel)
 	if err != nil {
 		return err
 	}

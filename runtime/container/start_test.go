@@ -203,29 +203,50 @@ func TestFinalStateReleased(t *testing.T) {
 	}
 }
 
-// ListIdentities reads of each container its identity and state, and
-// nothing else of its configuration.
-func TestListIdentities(t *testing.T) {
+// ListSummaries reads of each container what listings show and its
+// state, and nothing else of its configuration.
+func TestListSummaries(t *testing.T) {
 	s, opts := testStore(t)
 	cfg := testConfig(t, "sleep", "1000")
-	cfg.Name, cfg.Image, cfg.Labels = "ident", "busybox", map[string]string{"com.example": "x"}
-	c := startInStore(t, s, opts, cfg)
-	list, err := s.ListIdentities()
+	cfg.Name, cfg.Image, cfg.Labels = "summary", "busybox", map[string]string{"com.example": "x"}
+	cfg.Network.Ports = []PortBinding{{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}}
+	c, err := s.Create(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListSummaries()
 	if err != nil || len(list) != 1 {
-		t.Fatalf("ListIdentities: %d containers, %v", len(list), err)
+		t.Fatalf("ListSummaries: %d containers, %v", len(list), err)
 	}
 	got := list[0]
-	if got.ID != c.ID || got.Name != "ident" || got.Image != "busybox" || got.Labels["com.example"] != "x" || got.Created.IsZero() {
+	if got.ID != c.ID || got.Name != "summary" || got.Image != "busybox" || got.Labels["com.example"] != "x" || got.Created.IsZero() {
 		t.Errorf("identity: got %s %q %q %v %v", got.ID, got.Name, got.Image, got.Labels, got.Created)
 	}
-	if !got.Running() || got.State.Pid == 0 {
-		t.Errorf("state: %+v, want running", got.State)
+	if len(got.Process.Args) != 2 || got.Process.Args[0] != "sleep" || len(got.Network.Ports) != 1 || got.Network.Ports[0] != cfg.Network.Ports[0] {
+		t.Errorf("command and ports: %q, %+v", got.Process.Args, got.Network.Ports)
 	}
-	if len(got.Process.Args) != 0 || got.Hostname != "" {
-		t.Errorf("ListIdentities read more than the identity: args %q, hostname %q", got.Process.Args, got.Hostname)
+	if got.State.Status != StatusCreated {
+		t.Errorf("state: %+v, want created", got.State)
+	}
+	if len(got.Process.Env) != 0 || got.Hostname != "" || len(got.Rootfs.Lower) != 0 {
+		t.Errorf("ListSummaries read more than a summary: env %q, hostname %q, rootfs %v", got.Process.Env, got.Hostname, got.Rootfs)
+	}
+	idents, err := s.ListIdentities()
+	if err != nil || len(idents) != 1 || idents[0].Name != "summary" || idents[0].Labels["com.example"] != "x" || len(idents[0].Process.Args) != 0 || len(idents[0].Network.Ports) != 0 {
+		t.Errorf("ListIdentities: %+v, %v; want the identity without command and ports", idents, err)
+	}
+	started := startInStore(t, s, opts, testConfig(t, "sleep", "1000"))
+	list, err = s.ListSummaries()
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListSummaries: %d containers, %v", len(list), err)
+	}
+	for _, l := range list {
+		if l.ID == started.ID && (!l.Running() || l.State.Pid == 0) {
+			t.Errorf("started container: state %+v, want running", l.State)
+		}
 	}
 	full, err := s.List()
-	if err != nil || len(full) != 1 || len(full[0].Process.Args) != 2 {
+	if err != nil || len(full) != 2 || len(full[0].Process.Env) == 0 {
 		t.Errorf("List: %v, %v; want the whole configuration", full, err)
 	}
 }

@@ -151,12 +151,21 @@ func (s *Store) List() ([]*Container, error) {
 	return s.list(s.load)
 }
 
-// ListIdentities is List for callers that need of each container its
-// identity and state only: of its Config, just ID, Name, Image, ImageID,
-// Created and Labels are read, the rest is left zero. Decoding the whole
-// Config costs a short command a millisecond of start-up.
+// ListSummaries is List for listings and the planner, which need of each
+// container what `ps` shows and its state: of its Config, just ID, Name,
+// Image, ImageID, Created, Labels, the command (Process.Args) and the
+// published ports (Network.Ports) are read, the rest is left zero.
+// Decoding the whole Config costs a short command a millisecond of
+// start-up.
+func (s *Store) ListSummaries() ([]*Container, error) {
+	return s.list(func(id string) (*Container, error) { return s.loadSummary(id, true) })
+}
+
+// ListIdentities is ListSummaries without the command and ports: the
+// planner needs of each container its identity, labels and state only,
+// and each type decoded costs a short command its own set-up.
 func (s *Store) ListIdentities() ([]*Container, error) {
-	return s.list(s.loadIdentity)
+	return s.list(func(id string) (*Container, error) { return s.loadSummary(id, false) })
 }
 
 func (s *Store) list(load func(id string) (*Container, error)) ([]*Container, error) {
@@ -216,12 +225,12 @@ func (s *Store) load(id string) (*Container, error) {
 	return c, nil
 }
 
-// loadIdentity is load, reading of config.json only the fields
-// ListIdentities promises; a container whose monitor died is loaded
-// whole, to be cleaned up.
-func (s *Store) loadIdentity(id string) (*Container, error) {
+// loadSummary is load, reading of config.json only the fields
+// ListSummaries promises (ListIdentities' without listing); a container
+// whose monitor died is loaded whole, to be cleaned up.
+func (s *Store) loadSummary(id string, listing bool) (*Container, error) {
 	dir, _ := stateDirs(s.root, s.runRoot, id)
-	var ident struct {
+	type identity struct {
 		ID      string            `json:"id"`
 		Name    string            `json:"name"`
 		Image   string            `json:"image"`
@@ -229,10 +238,29 @@ func (s *Store) loadIdentity(id string) (*Container, error) {
 		Created time.Time         `json:"created"`
 		Labels  map[string]string `json:"labels"`
 	}
-	if err := readJSON(filepath.Join(dir, "config.json"), &ident); err != nil {
-		return nil, err
+	var c *Container
+	if listing {
+		var sum struct {
+			identity
+			Process struct {
+				Args []string `json:"args"`
+			} `json:"process"`
+			Network struct {
+				Ports []PortBinding // untagged in NetworkConfig
+			} `json:"network"`
+		}
+		if err := readJSON(filepath.Join(dir, "config.json"), &sum); err != nil {
+			return nil, err
+		}
+		c = &Container{Config: Config{ID: sum.ID, Name: sum.Name, Image: sum.Image, ImageID: sum.ImageID, Created: sum.Created, Labels: sum.Labels}}
+		c.Process.Args, c.Network.Ports = sum.Process.Args, sum.Network.Ports
+	} else {
+		var ident identity
+		if err := readJSON(filepath.Join(dir, "config.json"), &ident); err != nil {
+			return nil, err
+		}
+		c = &Container{Config: Config{ID: ident.ID, Name: ident.Name, Image: ident.Image, ImageID: ident.ImageID, Created: ident.Created, Labels: ident.Labels}}
 	}
-	c := &Container{Config: Config{ID: ident.ID, Name: ident.Name, Image: ident.Image, ImageID: ident.ImageID, Created: ident.Created, Labels: ident.Labels}}
 	if err := readJSON(filepath.Join(dir, "state.json"), &c.State); err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("", newBuildCommand)
+	register("", "build", newBuildCommand)
 }
 
 // buildOptions are the flags of `stack build`, as in `docker compose build`.

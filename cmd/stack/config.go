@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register("", newConfigCommand)
+	register("", "config", newConfigCommand)
 }
 
 type configOptions struct {

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerCpCommand)
+	register("container", "cp", newContainerCpCommand)
 }
 
 type containerCpOptions struct {

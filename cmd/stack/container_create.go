@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerCreateCommand)
+	register("container", "create", newContainerCreateCommand)
 }
 
 // containerCreateOptions are the flags run and create share.

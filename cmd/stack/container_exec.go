@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerExecCommand)
+	register("container", "exec", newContainerExecCommand)
 }
 
 type containerExecOptions struct {

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerInspectCommand)
+	register("container", "inspect", newContainerInspectCommand)
 }
 
 type containerInspectOptions struct {

@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerKillCommand)
+	register("container", "kill", newContainerKillCommand)
 }
 
 type containerKillOptions struct {

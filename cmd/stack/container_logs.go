@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerLogsCommand)
+	register("container", "logs", newContainerLogsCommand)
 }
 
 type containerLogsOptions struct {

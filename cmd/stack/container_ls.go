@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerLsCommand)
+	register("container", "ls", newContainerLsCommand)
 }
 
 type containerLsOptions struct {

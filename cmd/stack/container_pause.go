@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerPauseCommand)
+	register("container", "pause", newContainerPauseCommand)
 }
 
 type containerPauseOptions struct {

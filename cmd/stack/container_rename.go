@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerRenameCommand)
+	register("container", "rename", newContainerRenameCommand)
 }
 
 type containerRenameOptions struct {

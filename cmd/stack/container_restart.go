@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerRestartCommand)
+	register("container", "restart", newContainerRestartCommand)
 }
 
 type containerRestartOptions struct {

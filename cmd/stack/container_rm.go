@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerRmCommand)
+	register("container", "rm", newContainerRmCommand)
 }
 
 type containerRmOptions struct {

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerRunCommand)
+	register("container", "run", newContainerRunCommand)
 }
 
 type containerRunOptions struct {

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerStartCommand)
+	register("container", "start", newContainerStartCommand)
 }
 
 type containerStartOptions struct {

@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerStatsCommand)
+	register("container", "stats", newContainerStatsCommand)
 }
 
 type containerStatsOptions struct {

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerStopCommand)
+	register("container", "stop", newContainerStopCommand)
 }
 
 type containerStopOptions struct {

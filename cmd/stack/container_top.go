@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerTopCommand)
+	register("container", "top", newContainerTopCommand)
 }
 
 type containerTopOptions struct {

@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerUnpauseCommand)
+	register("container", "unpause", newContainerUnpauseCommand)
 }
 
 type containerUnpauseOptions struct {

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("container", newContainerWaitCommand)
+	register("container", "wait", newContainerWaitCommand)
 }
 
 type containerWaitOptions struct {

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("", newCpCommand)
+	register("", "cp", newCpCommand)
 }
 
 type cpOptions struct {

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register("", newDownCommand)
+	register("", "down", newDownCommand)
 }
 
 type downOptions struct {

@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register("", newEventsCommand)
+	register("", "events", newEventsCommand)
 }
 
 type eventsOptions struct {

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("", newExecCommand)
+	register("", "exec", newExecCommand)
 }
 
 type execOptions struct {

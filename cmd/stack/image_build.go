@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register("image", newImageBuildCommand)
+	register("image", "build", newImageBuildCommand)
 }
 
 type imageBuildOptions struct {

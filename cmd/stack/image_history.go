@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("image", newImageHistoryCommand)
+	register("image", "history", newImageHistoryCommand)
 }
 
 type imageHistoryOptions struct {

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register("image", newImageImportCommand)
+	register("image", "import", newImageImportCommand)
 }
 
 type imageImportOptions struct {

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register("image", newImageInspectCommand)
+	register("image", "inspect", newImageInspectCommand)
 }
 
 type imageInspectOptions struct {

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register("image", newImageLoadCommand)
+	register("image", "load", newImageLoadCommand)
 }
 
 type imageLoadOptions struct {

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("image", newImageLsCommand)
+	register("image", "ls", newImageLsCommand)
 }
 
 type imageLsOptions struct {

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register("image", newImagePruneCommand)
+	register("image", "prune", newImagePruneCommand)
 }
 
 type imagePruneOptions struct {

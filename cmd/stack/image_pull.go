@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("image", newImagePullCommand)
+	register("image", "pull", newImagePullCommand)
 }
 
 type imagePullOptions struct {

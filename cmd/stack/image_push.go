@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("image", newImagePushCommand)
+	register("image", "push", newImagePushCommand)
 }
 
 type imagePushOptions struct {

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register("image", newImageRmCommand)
+	register("image", "rm", newImageRmCommand)
 }
 
 type imageRmOptions struct {

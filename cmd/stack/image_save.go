@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("image", newImageSaveCommand)
+	register("image", "save", newImageSaveCommand)
 }
 
 type imageSaveOptions struct {

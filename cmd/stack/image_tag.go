@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	register("image", newImageTagCommand)
+	register("image", "tag", newImageTagCommand)
 }
 
 type imageTagOptions struct {

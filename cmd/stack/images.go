@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("", newImagesCommand)
+	register("", "images", newImagesCommand)
 }
 
 type imagesOptions struct {

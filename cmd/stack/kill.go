@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("", newKillCommand)
+	register("", "kill", newKillCommand)
 }
 
 type killOptions struct {

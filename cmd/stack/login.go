@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("", newLoginCommand)
+	register("", "login", newLoginCommand)
 }
 
 type loginOptions struct {

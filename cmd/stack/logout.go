@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register("", newLogoutCommand)
+	register("", "logout", newLogoutCommand)
 }
 
 type logoutOptions struct {

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register("", newLogsCommand)
+	register("", "logs", newLogsCommand)
 }
 
 type logsOptions struct {

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("", newLsCommand)
+	register("", "ls", newLsCommand)
 }
 
 type lsOptions struct {

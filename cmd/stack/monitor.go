@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	register("", newMonitorCommand)
+	register("", monitorCommandName, newMonitorCommand)
 }
 
 // monitorCommandName is the hidden command a container's monitor runs as.

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register("network", newNetworkConnectCommand)
+	register("network", "connect", newNetworkConnectCommand)
 }
 
 type networkConnectOptions struct {

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register("network", newNetworkCreateCommand)
+	register("network", "create", newNetworkCreateCommand)
 }
 
 type networkCreateOptions struct {

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("network", newNetworkDisconnectCommand)
+	register("network", "disconnect", newNetworkDisconnectCommand)
 }
 
 type networkDisconnectOptions struct {

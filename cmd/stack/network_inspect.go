@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register("network", newNetworkInspectCommand)
+	register("network", "inspect", newNetworkInspectCommand)
 }
 
 type networkInspectOptions struct {

@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("network", newNetworkLsCommand)
+	register("network", "ls", newNetworkLsCommand)
 }
 
 type networkLsOptions struct {

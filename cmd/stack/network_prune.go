@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("network", newNetworkPruneCommand)
+	register("network", "prune", newNetworkPruneCommand)
 }
 
 type networkPruneOptions struct {

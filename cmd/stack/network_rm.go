@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register("network", newNetworkRmCommand)
+	register("network", "rm", newNetworkRmCommand)
 }
 
 type networkRmOptions struct {

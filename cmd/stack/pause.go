@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register("", newPauseCommand)
+	register("", "pause", newPauseCommand)
 }
 
 type pauseOptions struct {

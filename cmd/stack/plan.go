@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("", newPlanCommand)
+	register("", "plan", newPlanCommand)
 }
 
 type planOptions struct {

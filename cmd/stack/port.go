@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("", newPortCommand)
+	register("", "port", newPortCommand)
 }
 
 type portOptions struct {

@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register("", newPsCommand)
+	register("", "ps", newPsCommand)
 }
 
 type psOptions struct {

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("", newPullCommand)
+	register("", "pull", newPullCommand)
 }
 
 type pullOptions struct {

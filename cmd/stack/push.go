@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("", newPushCommand)
+	register("", "push", newPushCommand)
 }
 
 type pushOptions struct {

@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	register("", newRestartCommand)
+	register("", "restart", newRestartCommand)
 }
 
 type restartOptions struct {

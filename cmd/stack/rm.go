@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("", newRmCommand)
+	register("", "rm", newRmCommand)
 }
 
 type rmOptions struct {

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -29,14 +27,14 @@ type globalOptions struct {
 // "image", "container", "network", "volume"). Command files register
 // themselves from init so that each command stays in a file of its own.
 type registration struct {
-	parent string
-	build  func(*globalOptions) *cobra.Command
+	parent, name string // name is the command's Name(), see TestEveryCommandBuildsAlone
+	build        func(*globalOptions) *cobra.Command
 }
 
 var registrations []registration
 
-func register(parent string, build func(*globalOptions) *cobra.Command) {
-	registrations = append(registrations, registration{parent, build})
+func register(parent, name string, build func(*globalOptions) *cobra.Command) {
+	registrations = append(registrations, registration{parent, name, build})
 }
 
 // engineGroups are the docker-style engine command groups.
@@ -210,11 +208,6 @@ func commandPath(root *cobra.Command, args []string) []string {
 // buildNamed builds the one registered command that path names, and
 // returns it with its group; nil when path names no registered command by
 // its name.
-//
-// A registration is recognized by its constructor's name,
-// new<Group><Name>Command, before anything is built; the command built is
-// then checked against path, so a constructor named otherwise only costs
-// the whole tree.
 func buildNamed(g *globalOptions, path []string) (string, *cobra.Command) {
 	var parent, name string
 	switch len(path) {
@@ -228,9 +221,8 @@ func buildNamed(g *globalOptions, path []string) (string, *cobra.Command) {
 	if _, group := engineGroups[parent]; parent != "" && !group {
 		return "", nil
 	}
-	want := "new" + constructorWord(parent) + constructorWord(name) + "Command"
 	for _, r := range registrations {
-		if r.parent != parent || !strings.EqualFold(constructorName(r.build), want) {
+		if r.parent != parent || r.name != name {
 			continue
 		}
 		cmd := r.build(g)
@@ -240,27 +232,6 @@ func buildNamed(g *globalOptions, path []string) (string, *cobra.Command) {
 		return parent, cmd
 	}
 	return "", nil
-}
-
-// constructorWord is a command word as it appears in constructor names:
-// letters and digits only ("__monitor" is newMonitorCommand).
-func constructorWord(word string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return r
-		}
-		return -1
-	}, word)
-}
-
-// constructorName is the unqualified name of a command constructor.
-func constructorName(build func(*globalOptions) *cobra.Command) string {
-	fn := runtime.FuncForPC(reflect.ValueOf(build).Pointer())
-	if fn == nil {
-		return ""
-	}
-	full := fn.Name()
-	return full[strings.LastIndexByte(full, '.')+1:]
 }
 
 func envOr(key, fallback string) string {

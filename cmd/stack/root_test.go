@@ -39,7 +39,7 @@ func TestEveryCommandBuildsAlone(t *testing.T) {
 		root := newRootCommandFor(append(strings.Fields(path), "--help"))
 		got := leaves(root)
 		if !slices.Equal(got, []string{path}) {
-			t.Errorf("stack %s: built %d commands %v, want only that one (is its constructor named new<Group><Name>Command?)", path, len(got), got)
+			t.Errorf("stack %s: built %d commands %v, want only that one (is it registered under its name?)", path, len(got), got)
 		}
 	}
 }

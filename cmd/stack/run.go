@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register("", newRunCommand)
+	register("", "run", newRunCommand)
 }
 
 type runOptions struct {

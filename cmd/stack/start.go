@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("", newStartCommand)
+	register("", "start", newStartCommand)
 }
 
 type startOptions struct {

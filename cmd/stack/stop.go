@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register("", newStopCommand)
+	register("", "stop", newStopCommand)
 }
 
 type stopOptions struct {

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("", newTopCommand)
+	register("", "top", newTopCommand)
 }
 
 type topOptions struct {

@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	register("", newUnpauseCommand)
+	register("", "unpause", newUnpauseCommand)
 }
 
 type unpauseOptions struct {

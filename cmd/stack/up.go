@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register("", newUpCommand)
+	register("", "up", newUpCommand)
 }
 
 type upOptions struct {

@@ -12,7 +12,7 @@ import (
 var version = "dev"
 
 func init() {
-	register("", newVersionCommand)
+	register("", "version", newVersionCommand)
 }
 
 func newVersionCommand(*globalOptions) *cobra.Command {

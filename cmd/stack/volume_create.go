@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("volume", newVolumeCreateCommand)
+	register("volume", "create", newVolumeCreateCommand)
 }
 
 type volumeCreateOptions struct {

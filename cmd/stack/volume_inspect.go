@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register("volume", newVolumeInspectCommand)
+	register("volume", "inspect", newVolumeInspectCommand)
 }
 
 type volumeInspectOptions struct {

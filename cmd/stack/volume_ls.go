@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("volume", newVolumeLsCommand)
+	register("volume", "ls", newVolumeLsCommand)
 }
 
 type volumeLsOptions struct {

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("volume", newVolumePruneCommand)
+	register("volume", "prune", newVolumePruneCommand)
 }
 
 type volumePruneOptions struct {

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register("volume", newVolumeRmCommand)
+	register("volume", "rm", newVolumeRmCommand)
 }
 
 type volumeRmOptions struct {

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("", newWaitCommand)
+	register("", "wait", newWaitCommand)
 }
 
 type waitOptions struct {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -111,13 +112,19 @@ func groupIsNetworks(links []netlink.Link, bridge string, group uint32) bool {
 // deleteGroup deletes every link of group in one request; a group
 // without links is fine.
 func deleteGroup(group uint32) error {
+	return onHostLinks(deleteGroupRequest(group), fmt.Sprintf("delete link group %#x", group))
+}
+
+// onHostLinks sends req, a request about links of the host's namespace,
+// on a socket of its own; links that are gone (ENODEV) are fine.
+func onHostLinks(req *nl.NetlinkRequest, what string) error {
 	host, err := openRtnl(netns.None())
 	if err != nil {
 		return fmt.Errorf("netlink: %w", err)
 	}
 	defer host.close()
-	if err := host.exec(deleteGroupRequest(group)); err != nil && !errors.Is(err, unix.ENODEV) {
-		return fmt.Errorf("delete link group %#x: %w", group, err)
+	if err := host.exec(req); err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
@@ -141,15 +148,7 @@ func deleteLink(name string) error {
 // unplugLink takes a link off its bridge and down, in one message that
 // names it; a link that is already gone is fine.
 func unplugLink(name string) error {
-	host, err := openRtnl(netns.None())
-	if err != nil {
-		return fmt.Errorf("netlink: %w", err)
-	}
-	defer host.close()
-	if err := host.exec(unplugRequest(name)); err != nil && !errors.Is(err, unix.ENODEV) {
-		return fmt.Errorf("unplug %s: %w", name, err)
-	}
-	return nil
+	return onHostLinks(unplugRequest(name), "unplug "+name)
 }
 
 // hostMTU is the MTU of the link that carries the default route, so that

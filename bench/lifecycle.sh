@@ -8,7 +8,9 @@
 #   - on the Flask+Redis demo, `up -d` after a change of web's environment
 #     until the changed page is served, and `down` (the default stop
 #     timeout: SIGTERM, then SIGKILL after 10 s);
-#   - 50 replicas: `up -d --scale web=50`, then `down -t 0`.
+#   - 50 replicas: `up -d --scale web=50`, then `down -t 0`;
+#   - with Compose v2 and hyperfine, the busybox pair's no-op up -d and ps
+#     again, stack and Compose v2 in turn (ROUNDS_INTERLEAVED rounds).
 # Short commands are timed by hyperfine -N (no shell in between), medians of
 # RUNS runs; the demo's recreate and down, and the 50 replicas, by the
 # clock, medians of RUNS_DEMO and RUNS50 rounds.
@@ -194,6 +196,39 @@ replicas() {
   [ ${#down[@]} -gt 0 ] && record "$tool" "50 replicas down" "$(printf '%s\n' "${down[@]}" | median)"
 }
 
+# interleaved: no-op up -d and ps of the busybox pair for stack and
+# Compose v2 in turn, ROUNDS_INTERLEAVED rounds of a few runs each, so that
+# both meet the machine in the same state (the sections above measure the
+# tools minutes apart, and this shared machine drifts); medians of all runs
+interleaved() {
+  [ -n "$v2" ] && [ -n "$dockerd_pid" ] || return 0
+  local rounds=${ROUNDS_INTERLEAVED:-6} per sdir vdir r i
+  per=$(( (runs + rounds - 1) / rounds ))
+  sdir=$(project stack ipair pair_file)
+  vdir=$(project compose-v2 ipair pair_file)
+  "$stack_bin" -f "$sdir/stack.yaml" -p lcipair up -d >/dev/null 2>>"$work/errors.log" &&
+    "$v2" -f "$vdir/docker-compose.yml" -p lcipair up -d >/dev/null 2>>"$work/errors.log" ||
+    { log "interleaved: up of the pairs failed"; return 1; }
+  local -a cmds=(
+    "stack|up -d, nothing changed (busybox pair, interleaved)|$stack_bin -f $sdir/stack.yaml -p lcipair up -d"
+    "compose-v2|up -d, nothing changed (busybox pair, interleaved)|$v2 -f $vdir/docker-compose.yml -p lcipair up -d"
+    "stack|ps (busybox pair, interleaved)|$stack_bin -f $sdir/stack.yaml -p lcipair ps"
+    "compose-v2|ps (busybox pair, interleaved)|$v2 -f $vdir/docker-compose.yml -p lcipair ps"
+  )
+  for r in $(seq 1 "$rounds"); do
+    for i in "${!cmds[@]}"; do
+      hyperfine -N -w 1 -r "$per" --export-json "$work/h.json" -- "${cmds[$i]##*|}" >/dev/null 2>&1 &&
+        python3 -c 'import json,sys; print("\n".join(str(t) for t in json.load(open(sys.argv[1]))["results"][0]["times"]))' "$work/h.json" >>"$work/interleaved.$i"
+    done
+  done
+  for i in "${!cmds[@]}"; do
+    local tool=${cmds[$i]%%|*} rest=${cmds[$i]#*|}
+    [ -s "$work/interleaved.$i" ] && record "$tool" "${rest%%|*}" "$(median <"$work/interleaved.$i")"
+  done
+  "$stack_bin" -f "$sdir/stack.yaml" -p lcipair down -t 0 >/dev/null 2>&1
+  "$v2" -f "$vdir/docker-compose.yml" -p lcipair down -t 0 >/dev/null 2>&1
+}
+
 start_dockerd() {
   [ -z "$dockerd_pid" ] || return 0
   for tool in dockerd docker; do
@@ -210,11 +245,11 @@ start_dockerd() {
 }
 
 cleanup() {
-  for p in lcpair lcdemo lcscale; do
+  for p in lcpair lcdemo lcscale lcipair; do
     for d in "$work"/stack-*/; do "$stack_bin" -f "$d/stack.yaml" -p $p down -t 0 >/dev/null 2>&1; done
   done
   if [ -n "$dockerd_pid" ]; then
-    for p in lcpair lcdemo lcscale; do
+    for p in lcpair lcdemo lcscale lcipair; do
       for d in "$work"/docker-compose-*/; do docker-compose -f "$d/docker-compose.yml" -p $p down -t 0 >/dev/null 2>&1; done
       for d in "$work"/compose-v2-*/; do "${v2:-false}" -f "$d/docker-compose.yml" -p $p down -t 0 >/dev/null 2>&1; done
     done
@@ -278,6 +313,8 @@ for peer in $peers; do
     *) log "unknown peer $peer" ;;
   esac
 done
+
+command -v hyperfine >/dev/null && interleaved
 
 echo "# bench/lifecycle.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), medians"
 print_table

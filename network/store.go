@@ -142,8 +142,8 @@ func (s *store) remove(name string) error {
 	return err
 }
 
-// list returns every network sorted by name.
-func (s *store) list() ([]*Network, error) {
+// names returns the names of the records in the store's directory.
+func (s *store) names() ([]string, error) {
 	entries, err := os.ReadDir(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -151,12 +151,23 @@ func (s *store) list() ([]*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []*Network
+	var out []string
 	for _, e := range entries {
-		name, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || e.IsDir() || strings.HasPrefix(name, ".") {
-			continue
+		if name, ok := strings.CutSuffix(e.Name(), ".json"); ok && !e.IsDir() && !strings.HasPrefix(name, ".") {
+			out = append(out, name)
 		}
+	}
+	return out, nil
+}
+
+// list returns every network sorted by name.
+func (s *store) list() ([]*Network, error) {
+	names, err := s.names()
+	if err != nil {
+		return nil, err
+	}
+	var out []*Network
+	for _, name := range names {
 		n, err := s.load(name)
 		if errors.Is(err, ErrNotFound) {
 			continue
@@ -174,21 +185,14 @@ func (s *store) list() ([]*Network, error) {
 // containerID. Only records that mention the ID are decoded: a container's
 // exit asks this of every network.
 func (s *store) holding(containerID string) ([]string, error) {
-	entries, err := os.ReadDir(s.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	names, err := s.names()
 	if err != nil {
 		return nil, err
 	}
 	quoted := []byte(`"` + containerID + `"`)
 	var out []string
-	for _, e := range entries {
-		name, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || e.IsDir() || strings.HasPrefix(name, ".") {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(s.dir, e.Name()))
+	for _, name := range names {
+		data, err := os.ReadFile(s.path(name))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

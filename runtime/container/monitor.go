@@ -517,23 +517,10 @@ func (m *monitor) restarts(code int) bool {
 // shouldRestart applies the restart policy with Docker's backoff: 100 ms,
 // doubling up to a minute, back to the start after ten good seconds.
 func (m *monitor) shouldRestart(code int) (time.Duration, bool) {
-	if m.isStopping() {
+	if !m.restarts(code) {
 		return 0, false
 	}
-	if m.status != nil && m.c.AutoRemove {
-		return 0, false
-	}
-	p := m.c.Restart
 	st := m.c.State
-	switch p.Name {
-	case "always", "unless-stopped":
-	case "on-failure":
-		if code == 0 || (p.MaxRetries > 0 && st.RestartCount >= p.MaxRetries) {
-			return 0, false
-		}
-	default:
-		return 0, false
-	}
 	if m.status != nil {
 		// The attached command gets the first exit; later runs are logged only.
 		m.notify(event{Event: "exit", Code: code})

@@ -57,10 +57,11 @@ func monitorExecutable(dirs ...string) (string, error) {
 				continue
 			}
 			path := filepath.Join(dir, name)
-			if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() && st.Size() == int64(len(monitorBinary)) || writeMonitor(dir, path) == nil {
-				monitorFiles.Store(dirs[0], path)
-				return path, nil
+			if !monitorWritten(path) && writeMonitor(dir, path) != nil {
+				continue
 			}
+			monitorFiles.Store(dirs[0], path)
+			return path, nil
 		}
 	}
 	exe, err := os.Executable()
@@ -68,6 +69,13 @@ func monitorExecutable(dirs ...string) (string, error) {
 		return "", fmt.Errorf("find the stack binary for the monitor: %w", err)
 	}
 	return exe, nil
+}
+
+// monitorWritten reports whether path holds the monitor binary already:
+// it is written whole under a temporary name, so its size tells.
+func monitorWritten(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular() && st.Size() == int64(len(monitorBinary))
 }
 
 // noExec reports whether dir is on a file system mounted noexec.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	_ "stack/cmd/internal/hugeheap"
 	"stack/cmd/internal/initbin"
 	"stack/runtime/container"
 )

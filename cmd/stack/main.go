@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	_ "stack/cmd/internal/hugeheap"
+	_ "stack/cmd/internal/warmstart"
 	"stack/cmd/internal/initbin"
 	"stack/runtime/container"
 )

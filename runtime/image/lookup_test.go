@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -45,12 +47,27 @@ func TestGetAndIDAgreeWithList(t *testing.T) {
 			}
 		}
 	}
-	for _, ref := range []string{"nope", "nope:1", "sha256:" + "ab"} {
+	all, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"nope", "nope:1", "sha256:" + unusedIDPrefix(all)} {
 		if _, err := s.Get(ref); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Get(%q) = %v, want ErrNotFound", ref, err)
 		}
 		if _, err := s.ID(ref); !errors.Is(err, ErrNotFound) {
 			t.Errorf("ID(%q) = %v, want ErrNotFound", ref, err)
+		}
+	}
+}
+
+// unusedIDPrefix returns two hex digits that begin no image ID of images: a
+// short ID names an image by prefix, and the test's images have random IDs.
+func unusedIDPrefix(images []*Image) string {
+	for i := 0; ; i++ {
+		prefix := fmt.Sprintf("%02x", i)
+		if !slices.ContainsFunc(images, func(img *Image) bool { return strings.HasPrefix(img.ID.Hex, prefix) }) {
+			return prefix
 		}
 	}
 }

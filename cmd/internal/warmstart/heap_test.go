@@ -42,3 +42,21 @@ func TestHeapStartIsHuge(t *testing.T) {
 	}
 	t.Fatalf("no mapping holds the heap start %#x", base)
 }
+
+func TestFreeHugeBlock(t *testing.T) {
+	for text, want := range map[string]bool{
+		"": false,
+		"Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3 \n": false,
+		"Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3 \n" +
+			"Node 0, zone    DMA32      2      3      0      2      3      2      1      4      4      2    752 \n": true,
+		"Node 0, zone   Normal   9431   9587   6234   3006   1381   1021    704    344    311    125      0 \n": true,
+		"Node 0, zone   Normal   9431   9587   6234   3006   1381   1021    704    344    311      0      0 \n": false,
+		"Node 0, zone   Normal   9431   9587   6234   3006   1381   1021    704    344    311      0      0\n" +
+			"Node 1, zone   Normal      1      1      1      1      1      1      1      1      1      0      1": true,
+		"Node 0, zone   Normal   1 2 3": false,
+	} {
+		if got := freeHugeBlock([]byte(text)); got != want {
+			t.Errorf("freeHugeBlock(%q) = %v, want %v", text, got, want)
+		}
+	}
+}

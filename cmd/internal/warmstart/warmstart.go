@@ -8,7 +8,8 @@
 // each: 15-20 µs per fault on the machines the benchmarks ran on) the faults
 // were a third of a short command's time. This package
 //
-//   - backs the start of the heap with one transparent huge page (heap.go),
+//   - backs the start of the heap with one transparent huge page, when the
+//     kernel has a free one at hand (heap.go),
 //   - fills the page tables of the executable's code in one system call
 //     (text.go),
 //

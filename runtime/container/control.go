@@ -252,7 +252,25 @@ func cutEnv(kv string) (string, string, bool) {
 }
 
 func readPacket(conn *net.UnixConn, v any) ([]int, error) {
-	buf := make([]byte, 256<<10)
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var size int
+	var peekErr error
+	if err := raw.Read(func(fd uintptr) bool {
+		size, peekErr = nextPacketLen(int(fd))
+		return peekErr != unix.EAGAIN
+	}); err != nil {
+		return nil, err
+	}
+	if peekErr != nil {
+		return nil, peekErr
+	}
+	if size == 0 {
+		return nil, errPeerGone
+	}
+	buf := make([]byte, size)
 	oob := make([]byte, unix.CmsgSpace(4*8))
 	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
 	if err != nil {

@@ -118,7 +118,7 @@ type initProcess struct {
 
 func (in *initProcess) run() error {
 	unix.CloseOnExec(in.sock)
-	m, _, err := recvMessageSize(in.sock, 1<<20)
+	m, _, err := recvMessage(in.sock)
 	if err != nil || m.Type != msgConfig || m.Config == nil {
 		return fmt.Errorf("read config from the monitor: %v", err)
 	}

@@ -234,10 +234,16 @@ func sendJSON(fd int, v any, fds ...int) error {
 }
 
 func recvJSON(fd int, v any) ([]int, error) {
-	buf := make([]byte, 1<<20)
+	size, err := nextPacketLen(fd)
+	if err != nil {
+		return nil, err
+	}
+	if size == 0 {
+		return nil, errPeerGone
+	}
+	buf := make([]byte, size)
 	oob := make([]byte, unix.CmsgSpace(4*len(nsTypes)))
 	var n, oobn int
-	var err error
 	for {
 		n, oobn, _, _, err = unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err != unix.EINTR {

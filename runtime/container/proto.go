@@ -57,16 +57,16 @@ func sendMessage(fd int, m message, fds ...int) error {
 // it, all close-on-exec. io.EOF-like end of stream is unix.ECONNRESET or a
 // zero-length read, reported as errPeerGone.
 func recvMessage(fd int) (message, []int, error) {
-	return recvMessageSize(fd, 64<<10)
-}
-
-// recvMessageSize is recvMessage with room for size bytes: the init's
-// configuration may be large, the rest is small and frequent.
-func recvMessageSize(fd, size int) (message, []int, error) {
+	size, err := nextPacketLen(fd)
+	if err != nil {
+		return message{}, nil, err
+	}
+	if size == 0 {
+		return message{}, nil, errPeerGone
+	}
 	buf := make([]byte, size)
 	oob := make([]byte, unix.CmsgSpace(4*8))
 	var n, oobn int
-	var err error
 	for {
 		n, oobn, _, _, err = unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err != unix.EINTR {
@@ -103,5 +103,21 @@ func recvMessageSize(fd, size int) (message, []int, error) {
 func closeAll(fds []int) {
 	for _, fd := range fds {
 		unix.Close(fd)
+	}
+}
+
+// nextPacketLen returns the length of the next packet on the SOCK_SEQPACKET
+// socket fd without taking it (MSG_PEEK), whole although no byte is asked for
+// (MSG_TRUNC), or 0 once the peer is gone. Messages are received into buffers
+// of exactly their size: most are small, and a buffer for the largest one
+// (the init's configuration, exec's, up to a MiB) made each message pay for
+// its allocation, its clearing and, where page faults are costly, tens of
+// faults, against one more system call.
+func nextPacketLen(fd int) (int, error) {
+	for {
+		n, _, err := unix.Recvfrom(fd, nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if err != unix.EINTR {
+			return n, err
+		}
 	}
 }

@@ -38,14 +38,8 @@ func hugeHeapStart() {
 // come from (not DMA, which only serves requests that ask for it).
 func freeHugeBlock(buddyinfo []byte) bool {
 	for len(buddyinfo) > 0 {
-		line := buddyinfo
-		buddyinfo = nil
-		for i, c := range line {
-			if c == '\n' {
-				line, buddyinfo = line[:i], line[i+1:]
-				break
-			}
-		}
+		var line []byte
+		line, buddyinfo = nextLine(buddyinfo)
 		// "Node 0, zone   Normal   9431   9587 ...": the zone's name, then
 		// the number of free blocks of each order from 0.
 		fields := splitFields(line)

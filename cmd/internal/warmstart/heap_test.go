@@ -1,7 +1,6 @@
 package warmstart
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -22,25 +21,10 @@ func TestHeapStartIsHuge(t *testing.T) {
 		t.Fatal("init did not run")
 	}
 	base := uintptr(unsafe.Pointer(marker)) &^ (hugePage - 1)
-	smaps, err := os.ReadFile("/proc/self/smaps")
-	if err != nil {
-		t.Fatal(err)
+	header, huge := smapsField(t, func(from, to uintptr) bool { return from <= base && base < to }, "AnonHugePages")
+	if strings.Fields(huge)[0] == "0" {
+		t.Fatalf("heap mapping %s has no huge page", header)
 	}
-	var inside bool
-	for _, line := range strings.Split(string(smaps), "\n") {
-		var from, to uintptr
-		if n, _ := fmt.Sscanf(line, "%x-%x ", &from, &to); n == 2 {
-			inside = from <= base && base < to
-			continue
-		}
-		if inside && strings.HasPrefix(line, "AnonHugePages:") {
-			if strings.Fields(line)[1] == "0" {
-				t.Fatalf("heap mapping at %#x has no huge page: %s", base, line)
-			}
-			return
-		}
-	}
-	t.Fatalf("no mapping holds the heap start %#x", base)
 }
 
 func TestFreeHugeBlock(t *testing.T) {

@@ -39,14 +39,8 @@ func populateText() {
 // holds addr.
 func mappingOf(maps []byte, addr uintptr) (start, end uintptr, ok bool) {
 	for len(maps) > 0 {
-		line := maps
-		maps = nil
-		for i, c := range line {
-			if c == '\n' {
-				line, maps = line[:i], line[i+1:]
-				break
-			}
-		}
+		var line []byte
+		line, maps = nextLine(maps)
 		// "start-end perms offset dev inode path", addresses in hex.
 		var n int
 		if start, n = hex(line); n == 0 || n >= len(line) || line[n] != '-' {

@@ -43,28 +43,13 @@ func TestTextPopulated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	smaps, err := os.ReadFile("/proc/self/smaps")
-	if err != nil {
-		t.Fatal(err)
+	header, rss := smapsField(t, func(from, to uintptr) bool { return from == textStart && to == textEnd }, "Rss")
+	if !strings.Contains(header, " r-xp ") || !strings.HasSuffix(header, exe) {
+		t.Fatalf("populated mapping is not the executable's code: %s", header)
 	}
-	var inside bool
-	for _, line := range strings.Split(string(smaps), "\n") {
-		var from, to uintptr
-		if n, _ := fmt.Sscanf(line, "%x-%x ", &from, &to); n == 2 {
-			inside = from == textStart && to == textEnd
-			if inside && (!strings.Contains(line, " r-xp ") || !strings.HasSuffix(line, exe)) {
-				t.Fatalf("populated mapping is not the executable's code: %s", line)
-			}
-			continue
-		}
-		if inside && strings.HasPrefix(line, "Rss:") {
-			var rss uint64
-			fmt.Sscanf(strings.TrimPrefix(line, "Rss:"), "%d", &rss)
-			if size := uint64(textEnd-textStart) >> 10; rss < size {
-				t.Fatalf("code mapping %#x-%#x holds %d of %d KiB", textStart, textEnd, rss, size)
-			}
-			return
-		}
+	var kib uint64
+	fmt.Sscanf(rss, "%d", &kib)
+	if size := uint64(textEnd-textStart) >> 10; kib < size {
+		t.Fatalf("code mapping %s holds %d of %d KiB", header, kib, size)
 	}
-	t.Fatalf("no mapping %#x-%#x in /proc/self/smaps", textStart, textEnd)
 }

@@ -55,6 +55,16 @@ func disabled(godebug string) bool {
 	return false
 }
 
+// nextLine splits b after its first line, whose newline it drops.
+func nextLine(b []byte) (line, rest []byte) {
+	for i, c := range b {
+		if c == '\n' {
+			return b[:i], b[i+1:]
+		}
+	}
+	return b, nil
+}
+
 func madvise(addr, length uintptr, advice int) syscall.Errno {
 	_, _, errno := syscall.Syscall(syscall.SYS_MADVISE, addr, length, uintptr(advice))
 	return errno

@@ -19,9 +19,14 @@ var marker *[64]byte
 // hugeHeapStart gathers the heap pages touched so far into one huge page and
 // marks the next two megabytes for huge pages, so that the heap's first
 // megabytes cost one collapse (~0.5 ms) instead of 100-150 faults. It does
-// so only when the kernel has a free block of two megabytes at hand: making
-// one would compact memory, which can take longer than the faults.
+// so only when the host's transparent huge pages are not set to "never" (a
+// collapse would ignore that setting) and the kernel has a free block of two
+// megabytes at hand: making one would compact memory, which can take longer
+// than the faults.
 func hugeHeapStart() {
+	if mode, err := readFile("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil || contains(mode, "[never]") {
+		return
+	}
 	buddies, err := readFile("/proc/buddyinfo")
 	if err != nil || !freeHugeBlock(buddies) {
 		return
@@ -74,4 +79,14 @@ func splitFields(b []byte) [][]byte {
 		fields = append(fields, b[start:])
 	}
 	return fields
+}
+
+// contains reports whether s holds sub.
+func contains(s []byte, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if string(s[i:i+len(sub)]) == sub {
+			return true
+		}
+	}
+	return false
 }

@@ -44,3 +44,20 @@ func TestFreeHugeBlock(t *testing.T) {
 		}
 	}
 }
+
+func TestContains(t *testing.T) {
+	for _, c := range []struct {
+		s, sub string
+		want   bool
+	}{
+		{"always madvise [never]\n", "[never]", true},
+		{"always [madvise] never\n", "[never]", false},
+		{"[never]", "[never]", true},
+		{"[neve", "[never]", false},
+		{"", "[never]", false},
+	} {
+		if got := contains([]byte(c.s), c.sub); got != c.want {
+			t.Errorf("contains(%q, %q) = %v, want %v", c.s, c.sub, got, c.want)
+		}
+	}
+}

@@ -9,7 +9,7 @@
 // were a third of a short command's time. This package
 //
 //   - backs the start of the heap with one transparent huge page, when the
-//     kernel has a free one at hand (heap.go),
+//     host allows them and the kernel has a free one at hand (heap.go),
 //   - fills the page tables of the executable's code in one system call
 //     (text.go),
 //

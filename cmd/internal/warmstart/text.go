@@ -1,9 +1,6 @@
 package warmstart
 
-import (
-	"runtime"
-	"syscall"
-)
+import "runtime"
 
 // madvPopulateRead is MADV_POPULATE_READ (Linux 5.14), which package syscall
 // lacks.
@@ -74,30 +71,4 @@ func hex(b []byte) (v uintptr, n int) {
 		n++
 	}
 	return v, n
-}
-
-// readFile reads a small file with package syscall only.
-func readFile(path string) ([]byte, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer syscall.Close(fd)
-	buf := make([]byte, 0, 8192)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if n == 0 {
-			return buf, nil
-		}
-		buf = buf[:len(buf)+n]
-	}
 }

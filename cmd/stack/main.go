@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"os"
 
-	_ "stack/cmd/internal/warmstart"
 	"stack/cmd/internal/initbin"
+	_ "stack/cmd/internal/warmstart"
 	"stack/runtime/container"
 )
 

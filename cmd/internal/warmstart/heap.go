@@ -44,7 +44,7 @@ func hugeHeapStart() {
 func freeHugeBlock(buddyinfo []byte) bool {
 	for len(buddyinfo) > 0 {
 		var line []byte
-		line, buddyinfo = nextLine(buddyinfo)
+		line, buddyinfo = cut(buddyinfo, '\n')
 		// "Node 0, zone   Normal   9431   9587 ...": the zone's name, then
 		// the number of free blocks of each order from 0.
 		fields := splitFields(line)

@@ -37,7 +37,7 @@ func populateText() {
 func mappingOf(maps []byte, addr uintptr) (start, end uintptr, ok bool) {
 	for len(maps) > 0 {
 		var line []byte
-		line, maps = nextLine(maps)
+		line, maps = cut(maps, '\n')
 		// "start-end perms offset dev inode path", addresses in hex.
 		var n int
 		if start, n = hex(line); n == 0 || n >= len(line) || line[n] != '-' {

@@ -39,26 +39,21 @@ func init() {
 // disabled reports whether a GODEBUG value turns huge pages on the heap off
 // (disablethp=1, the Go runtime's own switch for them).
 func disabled(godebug string) bool {
-	for godebug != "" {
-		setting := godebug
-		godebug = ""
-		for i := 0; i < len(setting); i++ {
-			if setting[i] == ',' {
-				setting, godebug = setting[:i], setting[i+1:]
-				break
-			}
-		}
-		if setting == "disablethp=1" {
+	for rest := []byte(godebug); len(rest) > 0; {
+		var setting []byte
+		setting, rest = cut(rest, ',')
+		if string(setting) == "disablethp=1" {
 			return true
 		}
 	}
 	return false
 }
 
-// nextLine splits b after its first line, whose newline it drops.
-func nextLine(b []byte) (line, rest []byte) {
+// cut splits b around the first sep, which it drops; without one, all of b
+// is before it.
+func cut(b []byte, sep byte) (before, after []byte) {
 	for i, c := range b {
-		if c == '\n' {
+		if c == sep {
 			return b[:i], b[i+1:]
 		}
 	}

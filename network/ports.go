@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"strings"
 	"syscall"
 )
 
@@ -14,6 +13,7 @@ import (
 type PortBinding struct {
 	HostIP        netip.Addr // zero: every address, both families
 	HostPort      uint16     // 0: a random free port
+	HostPortEnd   uint16     // above HostPort: the first free port from HostPort to it
 	ContainerPort uint16
 	Proto         string // "tcp" or "udp"
 }
@@ -23,88 +23,11 @@ func (b PortBinding) String() string {
 	if b.HostIP.IsValid() {
 		host = b.HostIP.String()
 	}
-	return fmt.Sprintf("%s/%s -> %s", net.JoinHostPort(host, strconv.Itoa(int(b.HostPort))), b.Proto, strconv.Itoa(int(b.ContainerPort)))
-}
-
-// ParsePort parses one -p / ports: short form,
-// [ip:][hostPort[-end]:]containerPort[-end][/tcp|udp], IPv6 addresses in
-// brackets, into one binding per port.
-func ParsePort(spec string) ([]PortBinding, error) {
-	bad := func(why string) error { return fmt.Errorf("port %q: %s", spec, why) }
-	rest, proto, _ := strings.Cut(spec, "/")
-	proto = strings.ToLower(proto)
-	if proto == "" {
-		proto = "tcp"
+	port := strconv.Itoa(int(b.HostPort))
+	if b.HostPortEnd > b.HostPort {
+		port += "-" + strconv.Itoa(int(b.HostPortEnd))
 	}
-	if proto != "tcp" && proto != "udp" {
-		return nil, bad("protocol must be tcp or udp")
-	}
-	var ip netip.Addr
-	if strings.HasPrefix(rest, "[") {
-		end := strings.Index(rest, "]:")
-		if end < 0 {
-			return nil, bad("expected [ipv6]:hostPort:containerPort")
-		}
-		a, err := netip.ParseAddr(rest[1:end])
-		if err != nil {
-			return nil, bad("invalid IPv6 address")
-		}
-		ip, rest = a, rest[end+2:]
-	}
-	parts := strings.Split(rest, ":")
-	var hostPart, ctrPart string
-	switch {
-	case len(parts) == 1:
-		ctrPart = parts[0]
-	case len(parts) == 2:
-		hostPart, ctrPart = parts[0], parts[1]
-	case len(parts) == 3 && !ip.IsValid():
-		a, err := netip.ParseAddr(parts[0])
-		if err != nil {
-			return nil, bad("invalid host IP " + parts[0])
-		}
-		ip, hostPart, ctrPart = a, parts[1], parts[2]
-	default:
-		return nil, bad("expected [ip:][hostPort:]containerPort[/proto]")
-	}
-	cLo, cHi, err := portRange(ctrPart)
-	if err != nil {
-		return nil, bad(err.Error())
-	}
-	hLo, hHi := uint16(0), uint16(0)
-	if hostPart != "" {
-		if hLo, hHi, err = portRange(hostPart); err != nil {
-			return nil, bad(err.Error())
-		}
-		if hHi-hLo != cHi-cLo {
-			return nil, bad("host and container port ranges differ in length")
-		}
-	}
-	var out []PortBinding
-	for i := 0; i <= int(cHi-cLo); i++ {
-		b := PortBinding{HostIP: ip.Unmap(), ContainerPort: cLo + uint16(i), Proto: proto}
-		if hLo != 0 {
-			b.HostPort = hLo + uint16(i)
-		}
-		out = append(out, b)
-	}
-	return out, nil
-}
-
-func portRange(s string) (uint16, uint16, error) {
-	lo, hi, isRange := strings.Cut(s, "-")
-	a, err := strconv.ParseUint(lo, 10, 16)
-	if err != nil || a == 0 {
-		return 0, 0, fmt.Errorf("invalid port %q: expected 1-65535", lo)
-	}
-	if !isRange {
-		return uint16(a), uint16(a), nil
-	}
-	b, err := strconv.ParseUint(hi, 10, 16)
-	if err != nil || b < a {
-		return 0, 0, fmt.Errorf("invalid port range %q", s)
-	}
-	return uint16(a), uint16(b), nil
+	return fmt.Sprintf("%s/%s -> %s", net.JoinHostPort(host, port), b.Proto, strconv.Itoa(int(b.ContainerPort)))
 }
 
 // socket is one bound host port: a TCP listener or a UDP socket.
@@ -139,6 +62,31 @@ func bind(bindings []PortBinding) ([]*socket, error) {
 }
 
 func bindOne(b PortBinding) (*socket, error) {
+	if b.HostPortEnd <= b.HostPort {
+		return bindPort(b)
+	}
+	// A range: the first port of it that is free, as Docker picks one.
+	for port := int(b.HostPort); port <= int(b.HostPortEnd); port++ {
+		one := b
+		one.HostPort, one.HostPortEnd = uint16(port), 0
+		s, err := bindPort(one)
+		if err == nil {
+			return s, nil
+		}
+		var inUse *PortInUseError
+		if !errors.As(err, &inUse) {
+			return nil, err
+		}
+	}
+	host := "0.0.0.0"
+	if b.HostIP.IsValid() {
+		host = b.HostIP.String()
+	}
+	return nil, fmt.Errorf("every host port of %s:%d-%d/%s is already in use", host, b.HostPort, b.HostPortEnd, b.Proto)
+}
+
+// bindPort binds one host port, or a random one for port 0.
+func bindPort(b PortBinding) (*socket, error) {
 	host := ""
 	if b.HostIP.IsValid() {
 		host = b.HostIP.String()
@@ -166,8 +114,10 @@ func bindOne(b PortBinding) (*socket, error) {
 }
 
 // Reserve checks that every host port can be bound and picks the random
-// ones, so that a conflict fails before a container is created. The ports
-// are released again; Publish binds them for good.
+// ones, so that a conflict fails before a container is created. A range is
+// checked to have a free port but stays a range: which port it gets is
+// decided when it is published, so that replicas started together each
+// get their own. The ports are released again; Publish binds them for good.
 func Reserve(bindings []PortBinding) ([]PortBinding, error) {
 	socks, err := bind(bindings)
 	if err != nil {
@@ -176,6 +126,9 @@ func Reserve(bindings []PortBinding) ([]PortBinding, error) {
 	out := make([]PortBinding, len(socks))
 	for i, s := range socks {
 		out[i] = s.binding
+		if bindings[i].HostPortEnd > bindings[i].HostPort {
+			out[i] = bindings[i]
+		}
 		s.Close()
 	}
 	return out, nil

@@ -16,40 +16,65 @@ import (
 	"github.com/vishvananda/netns"
 )
 
-func TestParsePort(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string // bindings joined by ", "; "" for an error
-	}{
-		{"80", "0.0.0.0:0/tcp -> 80"},
-		{"8080:80", "0.0.0.0:8080/tcp -> 80"},
-		{"127.0.0.1:8080:80/udp", "127.0.0.1:8080/udp -> 80"},
-		{"127.0.0.1::80", "127.0.0.1:0/tcp -> 80"},
-		{"[::1]:8080:80", "[::1]:8080/tcp -> 80"},
-		{"8000-8001:80-81", "0.0.0.0:8000/tcp -> 80, 0.0.0.0:8001/tcp -> 81"},
-		{"53/UDP", "0.0.0.0:0/udp -> 53"},
-		{"8000-8002:80-81", ""},
-		{"80/sctp", ""},
-		{"0", ""},
-		{"70000", ""},
-		{"a:b:c:d", ""},
-		{"bad:80:80", ""},
-	}
-	for _, tt := range tests {
-		got, err := ParsePort(tt.in)
-		if tt.want == "" {
-			if err == nil {
-				t.Errorf("ParsePort(%q): got %v, want an error", tt.in, got)
+// freeRange finds n consecutive free TCP ports on 127.0.0.1 and holds
+// them, one listener each, until the test ends.
+func freeRange(t *testing.T, n int) (first uint16, held []net.Listener) {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		first = uint16(ln.Addr().(*net.TCPAddr).Port)
+		held = []net.Listener{ln}
+		for i := 1; i < n && int(first)+i <= 65535; i++ {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(int(first)+i))
+			if err != nil {
+				break
 			}
-			continue
+			held = append(held, l)
 		}
-		var parts []string
-		for _, b := range got {
-			parts = append(parts, b.String())
+		if len(held) == n {
+			t.Cleanup(func() {
+				for _, l := range held {
+					l.Close()
+				}
+			})
+			return first, held
 		}
-		if err != nil || strings.Join(parts, ", ") != tt.want {
-			t.Errorf("ParsePort(%q): got %q, %v, want %q", tt.in, strings.Join(parts, ", "), err, tt.want)
+		for _, l := range held {
+			l.Close()
 		}
+	}
+	t.Fatalf("no %d consecutive free ports", n)
+	return 0, nil
+}
+
+func TestBindRangeTakesFirstFreePort(t *testing.T) {
+	first, held := freeRange(t, 3)
+	lo := netip.MustParseAddr("127.0.0.1")
+	want := PortBinding{HostIP: lo, HostPort: first, HostPortEnd: first + 2, ContainerPort: 80, Proto: "tcp"}
+	held[1].Close() // the middle port is the only free one
+	reserved, err := Reserve([]PortBinding{want})
+	if err != nil || len(reserved) != 1 || reserved[0] != want {
+		t.Fatalf("Reserve of a range: got %v, %v, want the range kept: %v", reserved, err, want)
+	}
+	socks, err := bind([]PortBinding{want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := socks[0].binding
+	if got.HostPort != first+1 || got.HostPortEnd != 0 {
+		t.Errorf("bound %v, want port %d of the range", got, first+1)
+	}
+	// Every port taken: the error names the range.
+	_, err = bind([]PortBinding{want})
+	socks[0].Close()
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("every host port of 127.0.0.1:%d-%d/tcp is already in use", first, first+2)) {
+		t.Errorf("range all in use: got %v, want an error naming the range", err)
+	}
+	if _, err := Reserve([]PortBinding{want}); err != nil {
+		t.Errorf("Reserve after the range's port was released: %v", err)
 	}
 }
 

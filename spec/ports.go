@@ -28,7 +28,7 @@ func (d *decoder) decodePort(n *node, path string) []ServicePort {
 		defaultPort(&p)
 		return []ServicePort{p}
 	case scalarNode:
-		ports, err := parsePortSpec(n.value)
+		ports, err := ParsePortSpec(n.value)
 		if err != nil {
 			d.errs.at(n, path, "invalid port %q: %v", n.value, err)
 			return nil
@@ -48,8 +48,10 @@ func defaultPort(p *ServicePort) {
 	}
 }
 
-// ParsePortSpec parses the short port syntax.
-func parsePortSpec(spec string) ([]ServicePort, error) {
+// ParsePortSpec parses the short port syntax, as in a ports list or a -p
+// flag. A host range with one container port stays one port whose
+// published range is where its host port is picked from.
+func ParsePortSpec(spec string) ([]ServicePort, error) {
 	rest, proto, hasProto := strings.Cut(spec, "/")
 	if hasProto {
 		switch proto {

@@ -22,19 +22,19 @@ func TestParsePortSpec(t *testing.T) {
 		{"5000-5001", `[{"mode":"ingress","target":5000,"protocol":"tcp"},{"mode":"ingress","target":5001,"protocol":"tcp"}]`},
 	}
 	for _, tt := range tests {
-		ports, err := parsePortSpec(tt.in)
+		ports, err := ParsePortSpec(tt.in)
 		if err != nil {
-			t.Errorf("parsePortSpec(%q): %v", tt.in, err)
+			t.Errorf("ParsePortSpec(%q): %v", tt.in, err)
 			continue
 		}
 		got, _ := json.Marshal(ports)
 		if string(got) != tt.want {
-			t.Errorf("parsePortSpec(%q) = %s, want %s", tt.in, got, tt.want)
+			t.Errorf("ParsePortSpec(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 	for _, bad := range []string{"", "a:80", "80:b", "0", "65536", "80-79", "1:2:3:4/xyz", ":80", "[::1]80"} {
-		if _, err := parsePortSpec(bad); err == nil {
-			t.Errorf("parsePortSpec(%q) succeeded, want an error", bad)
+		if _, err := ParsePortSpec(bad); err == nil {
+			t.Errorf("ParsePortSpec(%q) succeeded, want an error", bad)
 		}
 	}
 }

@@ -452,11 +452,15 @@ func (o *containerCreateOptions) volume(name string) (*volume, error) {
 // fails before anything runs.
 func (o *containerCreateOptions) ports(ctx context.Context, cfg *container.Config) error {
 	for _, p := range o.publish {
-		b, err := parsePublish(p)
+		ports, err := publishFlag(p)
 		if err != nil {
 			return err
 		}
-		cfg.Network.Ports = append(cfg.Network.Ports, b)
+		bindings, err := portBindings(ports)
+		if err != nil {
+			return fmt.Errorf("-p %q: %w", p, err)
+		}
+		cfg.Network.Ports = append(cfg.Network.Ports, bindings...)
 	}
 	if len(cfg.Network.Ports) == 0 {
 		return nil
@@ -474,45 +478,6 @@ func (o *containerCreateOptions) ports(ctx context.Context, cfg *container.Confi
 	}
 	cfg.Network.Ports = reserved
 	return nil
-}
-
-func parsePublish(s string) (container.PortBinding, error) {
-	var b container.PortBinding
-	spec, proto, hasProto := strings.Cut(s, "/")
-	b.Protocol = "tcp"
-	if hasProto {
-		if proto != "tcp" && proto != "udp" {
-			return b, fmt.Errorf("-p %q: protocol %q: expected tcp or udp", s, proto)
-		}
-		b.Protocol = proto
-	}
-	parts := strings.Split(spec, ":")
-	if len(parts) > 3 {
-		return b, fmt.Errorf("-p %q: expected [ip:][hostPort:]containerPort[/proto]", s)
-	}
-	port := func(v string) (uint16, error) {
-		if v == "" {
-			return 0, nil
-		}
-		n, err := strconv.ParseUint(v, 10, 16)
-		if err != nil {
-			return 0, fmt.Errorf("-p %q: port %q: expected 0-65535", s, v)
-		}
-		return uint16(n), nil
-	}
-	var err error
-	if b.ContainerPort, err = port(parts[len(parts)-1]); err != nil || b.ContainerPort == 0 {
-		return b, fmt.Errorf("-p %q: expected a container port", s)
-	}
-	if len(parts) >= 2 {
-		if b.HostPort, err = port(parts[len(parts)-2]); err != nil {
-			return b, err
-		}
-	}
-	if len(parts) == 3 {
-		b.HostIP = parts[0]
-	}
-	return b, nil
 }
 
 func parseUlimit(s string) (container.Rlimit, error) {

@@ -87,7 +87,7 @@ func runContainerLs(_ context.Context, o *containerLsOptions) error {
 		row := containerSummary{
 			ID: id, Image: c.Image, Command: commandColumn(c.Process.Args, !o.noTrunc),
 			CreatedAt: humanDuration(now.Sub(c.Created)) + " ago", State: c.StateName(),
-			Status: listStatus(c, now), Ports: portsColumn(c.Network.Ports), Names: c.Name,
+			Status: listStatus(c, now), Ports: portsColumn(c.PublishedPorts()), Names: c.Name,
 			ExitCode: c.State.ExitCode,
 		}
 		if c.State.Health != nil {

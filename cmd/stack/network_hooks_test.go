@@ -137,9 +137,12 @@ func TestNetworkHooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := h.Publish(ctx, ids[db], ports, ifaces[db])
+	bound, pub, err := h.Publish(ctx, ids[db], ports, ifaces[db])
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(bound) != 1 || bound[0] != ports[0] {
+		t.Errorf("Publish bound %+v, want the reserved %+v", bound, ports)
 	}
 	hostPort := strconv.Itoa(int(ports[0].HostPort))
 	if out, err := exec.Command("curl", "-sS", "--max-time", "5", "http://127.0.0.1:"+hostPort+"/").CombinedOutput(); err != nil || string(out) != "hello from db\n" {

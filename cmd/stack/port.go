@@ -54,7 +54,7 @@ func runPort(ctx context.Context, o *portOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range c.Network.Ports {
+	for _, p := range c.PublishedPorts() {
 		if int(p.ContainerPort) == o.port && p.Protocol == o.protocol {
 			host := p.HostIP
 			if host == "" {

@@ -113,11 +113,22 @@ func extraHosts(s *spec.Service) ([]container.HostEntry, error) {
 	return out, nil
 }
 
-// publishedPorts expands the service's published ports; ranges map one to
-// one onto the target ports that follow the target.
+// publishedPorts are the service's published ports as the runtime takes
+// them.
 func publishedPorts(s *spec.Service) ([]container.PortBinding, error) {
+	out, err := portBindings(s.Ports)
+	if err != nil {
+		return nil, fmt.Errorf("service %q: ports: %w", s.Name, err)
+	}
+	return out, nil
+}
+
+// portBindings converts ports of the Compose form, one binding each. A
+// published range stays a range: the container gets the first port of it
+// that is free when it starts, as Compose's replicas each get one.
+func portBindings(ports []spec.ServicePort) ([]container.PortBinding, error) {
 	var out []container.PortBinding
-	for _, p := range s.Ports {
+	for _, p := range ports {
 		proto := p.Protocol
 		if proto == "" {
 			proto = "tcp"
@@ -127,24 +138,16 @@ func publishedPorts(s *spec.Service) ([]container.PortBinding, error) {
 		}
 		first, last, err := portRange(p.Published)
 		if err != nil {
-			return nil, fmt.Errorf("service %q: ports: published %q: %w", s.Name, p.Published, err)
+			return nil, fmt.Errorf("published %q: %w", p.Published, err)
 		}
 		if p.Target == 0 || p.Target > 65535 {
-			return nil, fmt.Errorf("service %q: ports: target %d: expected a port from 1 to 65535", s.Name, p.Target)
+			return nil, fmt.Errorf("target %d: expected a port from 1 to 65535", p.Target)
 		}
-		count := int(last) - int(first) + 1
-		if p.Published == "" {
-			count = 1
+		b := container.PortBinding{HostIP: p.HostIP, HostPort: first, ContainerPort: uint16(p.Target), Protocol: proto}
+		if last > first {
+			b.HostPortEnd = last
 		}
-		for i := 0; i < count; i++ {
-			host := uint16(0)
-			if p.Published != "" {
-				host = first + uint16(i)
-			}
-			out = append(out, container.PortBinding{
-				HostIP: p.HostIP, HostPort: host, ContainerPort: uint16(p.Target) + uint16(i), Protocol: proto,
-			})
-		}
+		out = append(out, b)
 	}
 	return out, nil
 }

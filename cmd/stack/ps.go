@@ -131,7 +131,7 @@ func psTable(out io.Writer, cs []*container.Container) error {
 	fmt.Fprintln(w, "NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS")
 	for _, c := range cs {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s ago\t%s\t%s\n", c.Name, c.Image, commandColumn(c.Process.Args, true),
-			c.Labels[planner.LabelService], humanDuration(now.Sub(c.Created)), listStatus(c, now), portsColumn(c.Network.Ports))
+			c.Labels[planner.LabelService], humanDuration(now.Sub(c.Created)), listStatus(c, now), portsColumn(c.PublishedPorts()))
 	}
 	return w.Flush()
 }
@@ -175,7 +175,7 @@ func psJSON(c *container.Container) psRow {
 		labels = append(labels, k+"="+c.Labels[k])
 	}
 	e.Labels = strings.Join(labels, ",")
-	for _, p := range c.Network.Ports {
+	for _, p := range c.PublishedPorts() {
 		url := p.HostIP
 		if url == "" {
 			url = "0.0.0.0"

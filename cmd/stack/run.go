@@ -204,11 +204,11 @@ func (o *runOptions) oneOffService(project *spec.Project, svc *spec.Service) (*s
 		c.Ports = nil
 	}
 	for _, p := range o.publish {
-		port, err := publishFlag(p)
+		ports, err := publishFlag(p)
 		if err != nil {
 			return nil, err
 		}
-		c.Ports = append(c.Ports, port)
+		c.Ports = append(c.Ports, ports...)
 	}
 	return &c, nil
 }
@@ -231,27 +231,14 @@ func (o *runOptions) labels(project *spec.Project, svc *spec.Service) map[string
 	return labels
 }
 
-// publishFlag reads --publish [IP:]HOST:CONTAINER[/PROTO] or CONTAINER[/PROTO].
-func publishFlag(p string) (spec.ServicePort, error) {
-	spec0, proto, _ := strings.Cut(p, "/")
-	parts := strings.Split(spec0, ":")
-	var port spec.ServicePort
-	port.Protocol = proto
-	var target string
-	switch len(parts) {
-	case 1:
-		target = parts[0]
-	case 2:
-		port.Published, target = parts[0], parts[1]
-	case 3:
-		port.HostIP, port.Published, target = parts[0], parts[1], parts[2]
-	default:
-		return port, fmt.Errorf("-p %q: expected [IP:]HOST:CONTAINER[/PROTO]", p)
+// publishFlag reads one --publish, in the short syntax of a ports list:
+// [[IP:][HOST[-END]]:]CONTAINER[-END][/PROTO].
+func publishFlag(p string) ([]spec.ServicePort, error) {
+	ports, err := spec.ParsePortSpec(p)
+	if err != nil {
+		return nil, fmt.Errorf("-p %q: %w", p, err)
 	}
-	if _, err := fmt.Sscanf(target, "%d", &port.Target); err != nil || port.Target == 0 || port.Target > 65535 {
-		return port, fmt.Errorf("-p %q: container port %q: expected a number from 1 to 65535", p, target)
-	}
-	return port, nil
+	return ports, nil
 }
 
 // start runs the one-off container attached (or detached with -d) and

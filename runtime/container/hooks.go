@@ -34,10 +34,13 @@ type Attachment struct {
 	MAC     string
 }
 
-// PortBinding publishes a container port on the host.
+// PortBinding publishes a container port on the host. A HostPortEnd above
+// HostPort makes a range: the container gets the first port of it that is
+// free when it starts.
 type PortBinding struct {
 	HostIP        string // "" means every address
 	HostPort      uint16 // 0 means a random free port
+	HostPortEnd   uint16 `json:",omitempty"`
 	ContainerPort uint16
 	Protocol      string // "tcp" or "udp"
 }
@@ -86,9 +89,10 @@ type DNSHook interface {
 
 // PortHook publishes ports. Reserve runs when the container is created, in
 // the CLI, so that a port conflict fails before anything is made; it returns
-// the bindings with random ports resolved. Publish runs in the monitor after
-// Attach and forwards until the returned Closer is closed.
+// the bindings with random ports resolved (ranges stay ranges). Publish runs
+// in the monitor after Attach, returns the bindings as bound (every host
+// port resolved) and forwards until the returned Closer is closed.
 type PortHook interface {
 	Reserve(ctx context.Context, containerID string, ports []PortBinding) ([]PortBinding, error)
-	Publish(ctx context.Context, containerID string, ports []PortBinding, ifaces []Interface) (io.Closer, error)
+	Publish(ctx context.Context, containerID string, ports []PortBinding, ifaces []Interface) ([]PortBinding, io.Closer, error)
 }

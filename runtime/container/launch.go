@@ -27,6 +27,7 @@ type instance struct {
 	netns   *os.File
 	mountNS *os.File // see takeMountNS
 	closers []io.Closer
+	ports   []PortBinding // the published ports as bound
 
 	mu      sync.Mutex
 	waiters map[int]chan reply // exec ID → its started/error/exited messages
@@ -238,11 +239,12 @@ func (inst *instance) wire(ctx context.Context, spec launchSpec) error {
 			go h.DNS.Serve(dnsCtx, cfg.ID, cfg.Network, ifaces, netns)
 		}
 		if h.Ports != nil && len(cfg.Network.Ports) > 0 {
-			c, err := h.Ports.Publish(ctx, cfg.ID, cfg.Network.Ports, ifaces)
+			bound, c, err := h.Ports.Publish(ctx, cfg.ID, cfg.Network.Ports, ifaces)
 			if err != nil {
 				return fmt.Errorf("ports: %w", err)
 			}
 			inst.closers = append(inst.closers, c)
+			inst.ports = bound
 		}
 	}
 	// Without addresses the files launch wrote before the init bound them

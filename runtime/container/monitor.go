@@ -289,7 +289,7 @@ func (m *monitor) runOnce() (int, error) {
 	m.mu.Unlock()
 	m.setState(func(s *State) {
 		s.Status, s.Pid, s.StartedAt, s.ExitCode, s.Error, s.OOMKilled = StatusRunning, inst.pid, time.Now().UTC(), 0, "", false
-		s.Released = false
+		s.Released, s.Ports = false, inst.ports
 		if m.c.Health != nil && healthEnabled(m.c.Health) {
 			s.Health = &HealthState{Status: "starting"}
 		}
@@ -322,6 +322,7 @@ func (m *monitor) runOnce() (int, error) {
 	m.detaching = m.detachInBackground()
 	m.recordExit(code, func(s *State) {
 		s.Status, s.Pid, s.ExitCode, s.OOMKilled, s.FinishedAt = StatusExited, 0, code, oom, time.Now().UTC()
+		s.Ports = nil
 	})
 	return code, nil
 }

@@ -47,6 +47,9 @@ type State struct {
 	// is loaded; what is written here is never trusted.
 	Paused bool         `json:"paused"`
 	Health *HealthState `json:"health,omitempty"`
+	// Ports are the published ports as bound while the container runs,
+	// random host ports and ranges resolved.
+	Ports []PortBinding `json:"ports,omitempty"`
 }
 
 // HealthState is Docker's health record.
@@ -68,6 +71,19 @@ type HealthProbe struct {
 type Container struct {
 	Config
 	State State `json:"state"`
+}
+
+// PublishedPorts are the ports a running container publishes, as bound:
+// random host ports and ranges resolved. A container that is not running,
+// or waits to restart, publishes none, as Docker shows it.
+func (c *Container) PublishedPorts() []PortBinding {
+	if c.State.Status != StatusRunning {
+		return nil
+	}
+	if c.State.Ports != nil {
+		return c.State.Ports
+	}
+	return c.Network.Ports // recorded by a monitor that kept no bound ports
 }
 
 // ShortID is the 12-digit form listings show.

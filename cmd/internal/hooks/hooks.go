@@ -269,35 +269,40 @@ func (h *Networking) Reserve(_ context.Context, _ string, ports []container.Port
 	if err != nil {
 		return nil, err
 	}
-	out := make([]container.PortBinding, len(ports))
-	for i, p := range ports {
-		p.HostPort = got[i].HostPort
-		out[i] = p
-	}
-	return out, nil
+	return withHostPorts(ports, got), nil
 }
 
 // Publish forwards the host ports to the container's first network
-// address.
-func (h *Networking) Publish(_ context.Context, containerID string, ports []container.PortBinding, ifaces []container.Interface) (io.Closer, error) {
+// address and returns the ports as bound.
+func (h *Networking) Publish(_ context.Context, containerID string, ports []container.PortBinding, ifaces []container.Interface) ([]container.PortBinding, io.Closer, error) {
 	bindings, err := toNetworkPorts(ports)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(ifaces) == 0 {
-		return nil, errors.New("publish ports: the container has no network interface")
+		return nil, nil, errors.New("publish ports: the container has no network interface")
 	}
 	p, err := h.Networks.Publish(containerID, bindings, PrefixAddrs(ifaces[0].Addrs))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return p, nil
+	return withHostPorts(ports, p.Bindings()), p, nil
+}
+
+// withHostPorts is ports with the host ports that were bound for them.
+func withHostPorts(ports []container.PortBinding, bound []network.PortBinding) []container.PortBinding {
+	out := make([]container.PortBinding, len(ports))
+	for i, p := range ports {
+		p.HostPort, p.HostPortEnd = bound[i].HostPort, bound[i].HostPortEnd
+		out[i] = p
+	}
+	return out
 }
 
 func toNetworkPorts(ports []container.PortBinding) ([]network.PortBinding, error) {
 	out := make([]network.PortBinding, 0, len(ports))
 	for _, p := range ports {
-		b := network.PortBinding{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Proto: p.Protocol}
+		b := network.PortBinding{HostPort: p.HostPort, HostPortEnd: p.HostPortEnd, ContainerPort: p.ContainerPort, Proto: p.Protocol}
 		if b.Proto == "" {
 			b.Proto = "tcp"
 		}

@@ -35,9 +35,11 @@ type containerCreateOptions struct {
 	name, hostname, workdir, user, entrypoint, restart string
 	network, stopSignal, memory                        string
 	env, envFiles, publish, volumes, tmpfs, labels     []string
+	expose                                             []string
 	capAdd, capDrop, securityOpts, ulimits, logOpts    []string
 	devices                                            []string
 	autoRemove, tty, readOnly, privileged, noInit      bool
+	publishAll                                         bool
 	useInit, noHealthcheck                             bool
 	cpus                                               float64
 	pidsLimit                                          int64
@@ -81,7 +83,9 @@ func addContainerCreateFlags(f *pflag.FlagSet, o *containerCreateOptions) {
 	f.StringVar(&o.name, "name", "", "container name")
 	f.BoolVar(&o.autoRemove, "rm", false, "remove the container when it exits")
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a pseudo-TTY")
-	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port: [ip:][hostPort:]containerPort[/proto]")
+	f.StringArrayVarP(&o.publish, "publish", "p", nil, "publish a port: [ip:][hostPort[-end]:]containerPort[-end][/proto]")
+	f.BoolVarP(&o.publishAll, "publish-all", "P", false, "publish every exposed port on a random host port")
+	f.StringArrayVar(&o.expose, "expose", nil, "expose a port or a range without publishing it")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "set an environment variable (KEY=VALUE, or KEY to take it from here)")
 	f.StringArrayVar(&o.envFiles, "env-file", nil, "read environment variables from a file")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "mount: /host/path:/target[:ro], name:/target[:ro] or /target")
@@ -183,6 +187,9 @@ func (o *containerCreateOptions) config(img *image.Image) (*container.Config, er
 	}
 	env, err := o.environment(ic.Env)
 	if err != nil {
+		return nil, err
+	}
+	if cfg.Network.Exposed, err = exposedPorts(ic.ExposedPorts, o.expose, "--expose"); err != nil {
 		return nil, err
 	}
 	cfg.Process = container.Process{
@@ -462,6 +469,9 @@ func (o *containerCreateOptions) ports(ctx context.Context, cfg *container.Confi
 		}
 		cfg.Network.Ports = append(cfg.Network.Ports, bindings...)
 	}
+	if o.publishAll {
+		cfg.Network.Ports = append(cfg.Network.Ports, unpublished(cfg.Network)...)
+	}
 	if len(cfg.Network.Ports) == 0 {
 		return nil
 	}
@@ -478,6 +488,25 @@ func (o *containerCreateOptions) ports(ctx context.Context, cfg *container.Confi
 	}
 	cfg.Network.Ports = reserved
 	return nil
+}
+
+// unpublished are the exposed ports that n does not publish, each on a
+// random host port (-P).
+func unpublished(n container.NetworkConfig) []container.PortBinding {
+	published := map[string]bool{}
+	for _, p := range n.Ports {
+		published[strconv.Itoa(int(p.ContainerPort))+"/"+p.Protocol] = true
+	}
+	var out []container.PortBinding
+	for _, e := range n.Exposed {
+		number, proto, _ := strings.Cut(e, "/")
+		port, err := strconv.ParseUint(number, 10, 16)
+		if err != nil || published[e] || proto == "sctp" {
+			continue
+		}
+		out = append(out, container.PortBinding{ContainerPort: uint16(port), Protocol: proto})
+	}
+	return out
 }
 
 func parseUlimit(s string) (container.Rlimit, error) {

@@ -87,7 +87,7 @@ func runContainerLs(_ context.Context, o *containerLsOptions) error {
 		row := containerSummary{
 			ID: id, Image: c.Image, Command: commandColumn(c.Process.Args, !o.noTrunc),
 			CreatedAt: humanDuration(now.Sub(c.Created)) + " ago", State: c.StateName(),
-			Status: listStatus(c, now), Ports: portsColumn(c.PublishedPorts()), Names: c.Name,
+			Status: listStatus(c, now), Ports: portsColumn(c), Names: c.Name,
 			ExitCode: c.State.ExitCode,
 		}
 		if c.State.Health != nil {
@@ -127,15 +127,16 @@ func listStatus(c *container.Container, now time.Time) string {
 	return containerStatus(c, now)
 }
 
-// portsColumn renders published ports the docker way: 0.0.0.0:8080->80/tcp.
-func portsColumn(ports []container.PortBinding) string {
+// portsColumn renders a container's ports the docker way: published ones
+// as 0.0.0.0:8080->80/tcp, then those only exposed as 443/tcp.
+func portsColumn(c *container.Container) string {
 	var out []string
-	for _, p := range ports {
+	for _, p := range c.PublishedPorts() {
 		ip := p.HostIP
 		if ip == "" {
 			ip = "0.0.0.0"
 		}
 		out = append(out, fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, p.Protocol))
 	}
-	return strings.Join(out, ", ")
+	return strings.Join(append(out, c.ExposedPorts()...), ", ")
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,8 +43,9 @@ func freePortRange(t testing.TB, n int) int {
 
 // TestLifecyclePublishedRangeAndRandomPorts: a published range gives each
 // replica its own port of the range, a port without a host port a random
-// one, and ps and port show the ports as bound (not the range, not 0);
-// a stopped replica publishes none.
+// one, and ps and port show the ports as bound (not the range, not 0),
+// then the ports exposed only (the image's EXPOSE and the service's
+// expose); a stopped replica shows none.
 func TestLifecyclePublishedRangeAndRandomPorts(t *testing.T) {
 	first := freePortRange(t, 3)
 	e := newLcEnv(t, fmt.Sprintf(`name: NAME
@@ -55,17 +58,34 @@ services:
     ports:
       - "127.0.0.1:%d-%d:80"
       - "127.0.0.1::81"
+    expose: ["8080"]
+  api:
+    build: ./api
+    expose: ["7001-7002/udp", "7000"]
 `, first, first+2))
+	if err := os.MkdirAll(filepath.Join(e.dir, "api"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dockerfile := "FROM busybox\nEXPOSE 7000 80/tcp\nCMD [\"sleep\", \"1000\"]\n"
+	if err := os.WriteFile(filepath.Join(e.dir, "api", "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e.must("up", "-d")
+	if ps := e.must("ps", "api"); !strings.Contains(ps, " 80/tcp, 7000/tcp, 7001/udp, 7002/udp\n") {
+		t.Errorf("ps does not list api's exposed ports in order:\n%s", ps)
+	}
 
 	seen := map[int]string{}
 	for i := 1; i <= 3; i++ {
 		name := fmt.Sprintf("%s-web-%d", e.project, i)
 		row := e.containers()[name]
-		if len(row.Publishers) != 2 {
-			t.Fatalf("%s publishes %+v, want two ports", name, row.Publishers)
+		if len(row.Publishers) != 3 {
+			t.Fatalf("%s publishes %+v, want two ports and one exposed", name, row.Publishers)
 		}
-		web, random := row.Publishers[0], row.Publishers[1]
+		web, random, exposed := row.Publishers[0], row.Publishers[1], row.Publishers[2]
+		if exposed != (psPublisher{TargetPort: 8080, Protocol: "tcp"}) {
+			t.Errorf("%s: exposed port listed as %+v, want 8080/tcp without a host port", name, exposed)
+		}
 		if web.PublishedPort < first || web.PublishedPort > first+2 || seen[web.PublishedPort] != "" {
 			t.Errorf("%s got host port %d, want one of %d-%d of its own (taken: %v)", name, web.PublishedPort, first, first+2, seen)
 		}
@@ -80,7 +100,7 @@ services:
 		if out := e.must("port", "--index", index, "web", "81"); strings.TrimSpace(out) != fmt.Sprintf("127.0.0.1:%d", random.PublishedPort) {
 			t.Errorf("port --index %s web 81 = %q, want 127.0.0.1:%d", index, out, random.PublishedPort)
 		}
-		if ps := e.must("ps"); !strings.Contains(ps, fmt.Sprintf("127.0.0.1:%d->80/tcp", web.PublishedPort)) {
+		if ps := e.must("ps"); !strings.Contains(ps, fmt.Sprintf("127.0.0.1:%d->80/tcp, 127.0.0.1:%d->81/tcp, 8080/tcp", web.PublishedPort, random.PublishedPort)) {
 			t.Errorf("ps does not show %s's port %d:\n%s", name, web.PublishedPort, ps)
 		}
 		// Each port reaches its own replica.
@@ -141,5 +161,49 @@ func TestPublishFlag(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("-p %q", tt.in)) {
 			t.Errorf("-p %s: error %q does not name the flag", tt.in, err)
 		}
+	}
+}
+
+func TestExposedPorts(t *testing.T) {
+	got, err := exposedPorts(map[string]struct{}{"80/tcp": {}, "53/udp": {}}, []string{"8000-8001", "80", "9/SCTP"}, "--expose")
+	want := []string{"9/sctp", "53/udp", "80/tcp", "8000/tcp", "8001/tcp"}
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v, %v, want %v", got, err, want)
+	}
+	for _, bad := range []string{"x", "0", "80/icmp", "90-80", "70000"} {
+		_, err := exposedPorts(nil, []string{bad}, "--expose")
+		if err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("--expose %q: expected", bad)) {
+			t.Errorf("--expose %s: got %v, want an error naming it", bad, err)
+		}
+	}
+}
+
+// TestContainerExposeAndPublishAll: container ls lists published ports,
+// then the exposed ones; -P publishes every exposed port on a random one.
+func TestContainerExposeAndPublishAll(t *testing.T) {
+	e := newLcEnv(t, "services: {}\n")
+	xName, allName := e.project+"-x", e.project+"-all"
+	e.must("container", "run", "-d", "--name", xName, "--expose", "81", "--expose", "82/udp", "-p", "127.0.0.1::80", "busybox", "sleep", "1000")
+	e.must("container", "run", "-d", "--name", allName, "-P", "--expose", "83", "busybox", "sleep", "1000")
+	t.Cleanup(func() { e.stack("container", "rm", "-f", xName, allName) })
+	ls := e.must("container", "ls", "--format", "json")
+	var x, all string
+	for _, line := range strings.Split(strings.TrimSpace(ls), "\n") {
+		var row struct{ Names, Ports string }
+		if err := jsonUnmarshal(line, &row); err != nil {
+			t.Fatalf("container ls json %q: %v", line, err)
+		}
+		switch row.Names {
+		case xName:
+			x = row.Ports
+		case allName:
+			all = row.Ports
+		}
+	}
+	if !strings.HasPrefix(x, "127.0.0.1:") || strings.HasPrefix(x, "127.0.0.1:0->") || !strings.HasSuffix(x, "->80/tcp, 81/tcp, 82/udp") {
+		t.Errorf("ports of the first: %q, want 127.0.0.1:<port>->80/tcp, 81/tcp, 82/udp", x)
+	}
+	if !strings.HasPrefix(all, "0.0.0.0:") || strings.HasPrefix(all, "0.0.0.0:0->") || !strings.HasSuffix(all, "->83/tcp") || strings.Count(all, "->") != 1 {
+		t.Errorf("ports of the one run with -P: %q, want 0.0.0.0:<port>->83/tcp", all)
 	}
 }

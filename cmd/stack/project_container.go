@@ -65,6 +65,9 @@ func containerConfig(project *spec.Project, a planner.CreateContainer, imageID s
 	if cfg.Network, err = serviceNetwork(project, s, final, aliases); err != nil {
 		return nil, err
 	}
+	if cfg.Network.Exposed, err = exposedPorts(img.ExposedPorts, s.Expose, "expose"); err != nil {
+		return nil, fmt.Errorf("service %q: %w", s.Name, err)
+	}
 	return cfg, nil
 }
 

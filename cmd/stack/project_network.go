@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -148,6 +149,58 @@ func portBindings(ports []spec.ServicePort) ([]container.PortBinding, error) {
 			b.HostPortEnd = last
 		}
 		out = append(out, b)
+	}
+	return out, nil
+}
+
+// exposedPorts are the ports a container exposes, "80/tcp", sorted: its
+// image's (EXPOSE) and the extra ones of the service's expose or of
+// --expose (named by key in errors), ranges expanded, as Docker records
+// them.
+func exposedPorts(image map[string]struct{}, extra []string, key string) ([]string, error) {
+	type port struct {
+		number int
+		proto  string
+	}
+	set := map[port]bool{}
+	add := func(spec string) error {
+		numbers, proto, _ := strings.Cut(spec, "/")
+		proto = strings.ToLower(proto)
+		if proto == "" {
+			proto = "tcp"
+		}
+		first, last, err := portRange(numbers)
+		if err != nil || first == 0 || (proto != "tcp" && proto != "udp" && proto != "sctp") {
+			return fmt.Errorf("%q: expected a port or a range like 8000-8010, optionally with /tcp, /udp or /sctp", spec)
+		}
+		for n := int(first); n <= int(last); n++ {
+			set[port{n, proto}] = true
+		}
+		return nil
+	}
+	for spec := range image {
+		if err := add(spec); err != nil {
+			return nil, fmt.Errorf("the image's EXPOSE %w", err)
+		}
+	}
+	for _, spec := range extra {
+		if err := add(spec); err != nil {
+			return nil, fmt.Errorf("%s %w", key, err)
+		}
+	}
+	ports := make([]port, 0, len(set))
+	for p := range set {
+		ports = append(ports, p)
+	}
+	sort.Slice(ports, func(i, j int) bool {
+		if ports[i].number != ports[j].number {
+			return ports[i].number < ports[j].number
+		}
+		return ports[i].proto < ports[j].proto
+	})
+	var out []string
+	for _, p := range ports {
+		out = append(out, strconv.Itoa(p.number)+"/"+p.proto)
 	}
 	return out, nil
 }

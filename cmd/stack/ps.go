@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -131,7 +132,7 @@ func psTable(out io.Writer, cs []*container.Container) error {
 	fmt.Fprintln(w, "NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS")
 	for _, c := range cs {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s ago\t%s\t%s\n", c.Name, c.Image, commandColumn(c.Process.Args, true),
-			c.Labels[planner.LabelService], humanDuration(now.Sub(c.Created)), listStatus(c, now), portsColumn(c.PublishedPorts()))
+			c.Labels[planner.LabelService], humanDuration(now.Sub(c.Created)), listStatus(c, now), portsColumn(c))
 	}
 	return w.Flush()
 }
@@ -181,6 +182,13 @@ func psJSON(c *container.Container) psRow {
 			url = "0.0.0.0"
 		}
 		e.Publishers = append(e.Publishers, psPublisher{URL: url, TargetPort: int(p.ContainerPort), PublishedPort: int(p.HostPort), Protocol: p.Protocol})
+	}
+	// Exposed and not published: no URL, published port 0, as Compose
+	// lists them.
+	for _, x := range c.ExposedPorts() {
+		number, proto, _ := strings.Cut(x, "/")
+		target, _ := strconv.Atoi(number)
+		e.Publishers = append(e.Publishers, psPublisher{TargetPort: target, Protocol: proto})
 	}
 	return e
 }

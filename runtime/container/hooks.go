@@ -17,6 +17,7 @@ type NetworkConfig struct {
 	Mode        string
 	Attachments []Attachment
 	Ports       []PortBinding
+	Exposed     []string `json:",omitempty"` // ports exposed without a host port, "80/tcp"
 	DNS         []string // nameservers the resolver forwards to instead of the host's
 	DNSSearch   []string
 	DNSOptions  []string

@@ -86,6 +86,26 @@ func (c *Container) PublishedPorts() []PortBinding {
 	return c.Network.Ports // recorded by a monitor that kept no bound ports
 }
 
+// ExposedPorts are the ports a running container exposes and does not
+// publish, "80/tcp", as Docker lists them; none when it is not running or
+// has no network of its own.
+func (c *Container) ExposedPorts() []string {
+	if c.State.Status != StatusRunning || c.Network.Mode == "host" || c.Network.Mode == "none" {
+		return nil
+	}
+	published := map[string]bool{}
+	for _, p := range c.Network.Ports {
+		published[strconv.Itoa(int(p.ContainerPort))+"/"+p.Protocol] = true
+	}
+	var out []string
+	for _, e := range c.Network.Exposed {
+		if !published[e] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // ShortID is the 12-digit form listings show.
 func (c *Container) ShortID() string { return c.ID[:12] }
 

@@ -154,7 +154,8 @@ func (s *Store) List() ([]*Container, error) {
 // ListSummaries is List for listings and the planner, which need of each
 // container what `ps` shows and its state: of its Config, just ID, Name,
 // Image, ImageID, Created, Labels, the command (Process.Args) and the
-// published ports (Network.Ports) are read, the rest is left zero.
+// published and exposed ports (Network.Ports, Network.Exposed) are read,
+// the rest is left zero.
 // Decoding the whole Config costs a short command a millisecond of
 // start-up.
 func (s *Store) ListSummaries() ([]*Container, error) {
@@ -246,14 +247,15 @@ func (s *Store) loadSummary(id string, listing bool) (*Container, error) {
 				Args []string `json:"args"`
 			} `json:"process"`
 			Network struct {
-				Ports []PortBinding // untagged in NetworkConfig
+				Ports   []PortBinding // untagged in NetworkConfig
+				Exposed []string
 			} `json:"network"`
 		}
 		if err := readJSON(filepath.Join(dir, "config.json"), &sum); err != nil {
 			return nil, err
 		}
 		c = &Container{Config: Config{ID: sum.ID, Name: sum.Name, Image: sum.Image, ImageID: sum.ImageID, Created: sum.Created, Labels: sum.Labels}}
-		c.Process.Args, c.Network.Ports = sum.Process.Args, sum.Network.Ports
+		c.Process.Args, c.Network.Ports, c.Network.Exposed = sum.Process.Args, sum.Network.Ports, sum.Network.Exposed
 	} else {
 		var ident identity
 		if err := readJSON(filepath.Join(dir, "config.json"), &ident); err != nil {

@@ -493,15 +493,11 @@ func (o *containerCreateOptions) ports(ctx context.Context, cfg *container.Confi
 // unpublished are the exposed ports that n does not publish, each on a
 // random host port (-P).
 func unpublished(n container.NetworkConfig) []container.PortBinding {
-	published := map[string]bool{}
-	for _, p := range n.Ports {
-		published[strconv.Itoa(int(p.ContainerPort))+"/"+p.Protocol] = true
-	}
 	var out []container.PortBinding
-	for _, e := range n.Exposed {
+	for _, e := range n.Unpublished() {
 		number, proto, _ := strings.Cut(e, "/")
 		port, err := strconv.ParseUint(number, 10, 16)
-		if err != nil || published[e] || proto == "sctp" {
+		if err != nil || proto == "sctp" {
 			continue
 		}
 		out = append(out, container.PortBinding{ContainerPort: uint16(port), Protocol: proto})

@@ -93,12 +93,17 @@ func (c *Container) ExposedPorts() []string {
 	if c.State.Status != StatusRunning || c.Network.Mode == "host" || c.Network.Mode == "none" {
 		return nil
 	}
+	return c.Network.Unpublished()
+}
+
+// Unpublished are the exposed ports, "80/tcp", that n does not publish.
+func (n *NetworkConfig) Unpublished() []string {
 	published := map[string]bool{}
-	for _, p := range c.Network.Ports {
+	for _, p := range n.Ports {
 		published[strconv.Itoa(int(p.ContainerPort))+"/"+p.Protocol] = true
 	}
 	var out []string
-	for _, e := range c.Network.Exposed {
+	for _, e := range n.Exposed {
 		if !published[e] {
 			out = append(out, e)
 		}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -128,7 +130,8 @@ func listStatus(c *container.Container, now time.Time) string {
 }
 
 // portsColumn renders a container's ports the docker way: published ones
-// as 0.0.0.0:8080->80/tcp, then those only exposed as 443/tcp.
+// as 0.0.0.0:8080->80/tcp ([::1]:8080->80/tcp), then those only exposed as
+// 443/tcp.
 func portsColumn(c *container.Container) string {
 	var out []string
 	for _, p := range c.PublishedPorts() {
@@ -136,7 +139,13 @@ func portsColumn(c *container.Container) string {
 		if ip == "" {
 			ip = "0.0.0.0"
 		}
-		out = append(out, fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, p.Protocol))
+		out = append(out, fmt.Sprintf("%s->%d/%s", hostPort(ip, p.HostPort), p.ContainerPort, p.Protocol))
 	}
 	return strings.Join(append(out, c.ExposedPorts()...), ", ")
+}
+
+// hostPort is a host address and port as Docker prints them, IPv6 in
+// brackets.
+func hostPort(ip string, port uint16) string {
+	return net.JoinHostPort(ip, strconv.Itoa(int(port)))
 }

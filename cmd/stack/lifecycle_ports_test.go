@@ -179,12 +179,13 @@ func TestExposedPorts(t *testing.T) {
 }
 
 // TestContainerExposeAndPublishAll: container ls lists published ports,
-// then the exposed ones; -P publishes every exposed port on a random one.
+// then the exposed ones; -P publishes every exposed port on a random one;
+// an IPv6 host address is in brackets, in ls and in port.
 func TestContainerExposeAndPublishAll(t *testing.T) {
 	e := newLcEnv(t, "services: {}\n")
 	xName, allName := e.project+"-x", e.project+"-all"
 	e.must("container", "run", "-d", "--name", xName, "--expose", "81", "--expose", "82/udp", "-p", "127.0.0.1::80", "busybox", "sleep", "1000")
-	e.must("container", "run", "-d", "--name", allName, "-P", "--expose", "83", "busybox", "sleep", "1000")
+	e.must("container", "run", "-d", "--name", allName, "-P", "--expose", "83", "-p", "[::1]::84", "busybox", "sleep", "1000")
 	t.Cleanup(func() { e.stack("container", "rm", "-f", xName, allName) })
 	ls := e.must("container", "ls", "--format", "json")
 	var x, all string
@@ -203,7 +204,8 @@ func TestContainerExposeAndPublishAll(t *testing.T) {
 	if !strings.HasPrefix(x, "127.0.0.1:") || strings.HasPrefix(x, "127.0.0.1:0->") || !strings.HasSuffix(x, "->80/tcp, 81/tcp, 82/udp") {
 		t.Errorf("ports of the first: %q, want 127.0.0.1:<port>->80/tcp, 81/tcp, 82/udp", x)
 	}
-	if !strings.HasPrefix(all, "0.0.0.0:") || strings.HasPrefix(all, "0.0.0.0:0->") || !strings.HasSuffix(all, "->83/tcp") || strings.Count(all, "->") != 1 {
-		t.Errorf("ports of the one run with -P: %q, want 0.0.0.0:<port>->83/tcp", all)
+	if !strings.HasPrefix(all, "[::1]:") || strings.HasPrefix(all, "[::1]:0->") || !strings.Contains(all, "->84/tcp, 0.0.0.0:") ||
+		strings.HasSuffix(all, ":0->83/tcp") || !strings.HasSuffix(all, "->83/tcp") || strings.Count(all, "->") != 2 {
+		t.Errorf("ports of the one run with -P: %q, want [::1]:<port>->84/tcp, 0.0.0.0:<port>->83/tcp", all)
 	}
 }

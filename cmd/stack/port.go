@@ -60,7 +60,7 @@ func runPort(ctx context.Context, o *portOptions) error {
 			if host == "" {
 				host = "0.0.0.0"
 			}
-			fmt.Fprintf(o.out, "%s:%d\n", host, p.HostPort)
+			fmt.Fprintln(o.out, hostPort(host, p.HostPort))
 			return nil
 		}
 	}

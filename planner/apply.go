@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -70,7 +71,14 @@ type StepError struct {
 }
 
 func (e *StepError) Error() string {
-	return fmt.Sprintf("%s %s: %v", e.Node.Action.Kind(), e.Node.Action.Subject(), e.Err)
+	subject := e.Node.Action.Subject()
+	msg := e.Err.Error()
+	// An executor's error often begins with its own verb and the same
+	// subject ("start web-1: ports: ..."): said once.
+	if verb, rest, ok := strings.Cut(msg, " "+subject+": "); ok && verb != "" && !strings.ContainsAny(verb, " :") {
+		msg = rest
+	}
+	return fmt.Sprintf("%s %s: %s", e.Node.Action.Kind(), subject, msg)
 }
 
 func (e *StepError) Unwrap() error { return e.Err }

@@ -54,6 +54,28 @@ func TestApplyFailureSkipsDependents(t *testing.T) {
 	}
 }
 
+// TestStepErrorSaysTheSubjectOnce: an executor's error that begins with
+// its own verb and the node's subject does not repeat them; others are
+// kept whole.
+func TestStepErrorSaysTheSubjectOnce(t *testing.T) {
+	tests := []struct{ subject, err, want string }{
+		{"demo-web-1", "start demo-web-1: ports: in use", "start container demo-web-1: ports: in use"},
+		{"demo-web-1", "exit status 1", "start container demo-web-1: exit status 1"},
+		{"demo-web-1", "the init of demo-web-1: gone", "start container demo-web-1: the init of demo-web-1: gone"},
+		{"demo-web-1", "start demo-web-10: no", "start container demo-web-1: start demo-web-10: no"},
+	}
+	for _, tt := range tests {
+		e := &StepError{Node: &Node{Action: StartContainer{Name: tt.subject}}, Err: errors.New(tt.err)}
+		if got := e.Error(); got != tt.want {
+			t.Errorf("%q: got %q, want %q", tt.err, got, tt.want)
+		}
+	}
+	pull := &StepError{Node: &Node{Action: PullImage{Ref: "nginx:alpine"}}, Err: errors.New("pull nginx:alpine: registry unreachable")}
+	if got, want := pull.Error(), "pull image nginx:alpine: registry unreachable"; got != want {
+		t.Errorf("pull: got %q, want %q", got, want)
+	}
+}
+
 func TestApplyOptionalDependency(t *testing.T) {
 	p := newProject(
 		newService("web", "web:1", dependsOn("db", spec.ConditionHealthy, optional)),

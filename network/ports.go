@@ -62,35 +62,35 @@ func bind(bindings []PortBinding) ([]*socket, error) {
 }
 
 func bindOne(b PortBinding) (*socket, error) {
+	host := ""
+	if b.HostIP.IsValid() {
+		host = b.HostIP.String()
+	}
 	if b.HostPortEnd <= b.HostPort {
-		return bindPort(b)
+		s, err := bindPort(b, host)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, &PortInUseError{Proto: b.Proto, HostIP: host, Port: b.HostPort, Holder: portHolder(b.Proto, b.HostPort), Err: err}
+		}
+		return s, err
 	}
 	// A range: the first port of it that is free, as Docker picks one.
 	for port := int(b.HostPort); port <= int(b.HostPortEnd); port++ {
 		one := b
 		one.HostPort, one.HostPortEnd = uint16(port), 0
-		s, err := bindPort(one)
-		if err == nil {
-			return s, nil
-		}
-		var inUse *PortInUseError
-		if !errors.As(err, &inUse) {
-			return nil, err
+		s, err := bindPort(one, host)
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			return s, err
 		}
 	}
-	host := "0.0.0.0"
-	if b.HostIP.IsValid() {
-		host = b.HostIP.String()
+	if host == "" {
+		host = "0.0.0.0"
 	}
 	return nil, fmt.Errorf("every host port of %s:%d-%d/%s is already in use", host, b.HostPort, b.HostPortEnd, b.Proto)
 }
 
-// bindPort binds one host port, or a random one for port 0.
-func bindPort(b PortBinding) (*socket, error) {
-	host := ""
-	if b.HostIP.IsValid() {
-		host = b.HostIP.String()
-	}
+// bindPort binds one host port on host ("" for every address), or a random
+// one for port 0. A port in use is an error that wraps EADDRINUSE.
+func bindPort(b PortBinding, host string) (*socket, error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(int(b.HostPort)))
 	s := &socket{binding: b}
 	var err error
@@ -100,9 +100,6 @@ func bindPort(b PortBinding) (*socket, error) {
 		s.ln, err = net.Listen("tcp", addr)
 	}
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, &PortInUseError{Proto: b.Proto, HostIP: host, Port: b.HostPort, Holder: portHolder(b.Proto, b.HostPort), Err: err}
-		}
 		return nil, fmt.Errorf("publish %s: %w", b, err)
 	}
 	if s.ln != nil {

@@ -494,13 +494,10 @@ func (o *containerCreateOptions) ports(ctx context.Context, cfg *container.Confi
 // random host port (-P).
 func unpublished(n container.NetworkConfig) []container.PortBinding {
 	var out []container.PortBinding
-	for _, e := range n.Unpublished() {
-		number, proto, _ := strings.Cut(e, "/")
-		port, err := strconv.ParseUint(number, 10, 16)
-		if err != nil || proto == "sctp" {
-			continue
+	for _, p := range n.Unpublished() {
+		if p.Protocol != "sctp" {
+			out = append(out, container.PortBinding{ContainerPort: p.Number, Protocol: p.Protocol})
 		}
-		out = append(out, container.PortBinding{ContainerPort: uint16(port), Protocol: proto})
 	}
 	return out
 }

@@ -135,17 +135,20 @@ func listStatus(c *container.Container, now time.Time) string {
 func portsColumn(c *container.Container) string {
 	var out []string
 	for _, p := range c.PublishedPorts() {
-		ip := p.HostIP
-		if ip == "" {
-			ip = "0.0.0.0"
-		}
-		out = append(out, fmt.Sprintf("%s->%d/%s", hostPort(ip, p.HostPort), p.ContainerPort, p.Protocol))
+		out = append(out, fmt.Sprintf("%s->%d/%s", hostAddress(p), p.ContainerPort, p.Protocol))
 	}
-	return strings.Join(append(out, c.ExposedPorts()...), ", ")
+	for _, p := range c.ExposedPorts() {
+		out = append(out, p.String())
+	}
+	return strings.Join(out, ", ")
 }
 
-// hostPort is a host address and port as Docker prints them, IPv6 in
-// brackets.
-func hostPort(ip string, port uint16) string {
-	return net.JoinHostPort(ip, strconv.Itoa(int(port)))
+// hostAddress is where a published port is bound, as Docker prints it:
+// 0.0.0.0:8080 for every address, IPv6 in brackets.
+func hostAddress(p container.PortBinding) string {
+	ip := p.HostIP
+	if ip == "" {
+		ip = "0.0.0.0"
+	}
+	return net.JoinHostPort(ip, strconv.Itoa(int(p.HostPort)))
 }

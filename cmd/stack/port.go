@@ -56,11 +56,7 @@ func runPort(ctx context.Context, o *portOptions) error {
 	}
 	for _, p := range c.PublishedPorts() {
 		if int(p.ContainerPort) == o.port && p.Protocol == o.protocol {
-			host := p.HostIP
-			if host == "" {
-				host = "0.0.0.0"
-			}
-			fmt.Fprintln(o.out, hostPort(host, p.HostPort))
+			fmt.Fprintln(o.out, hostAddress(p))
 			return nil
 		}
 	}

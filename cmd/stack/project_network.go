@@ -153,16 +153,11 @@ func portBindings(ports []spec.ServicePort) ([]container.PortBinding, error) {
 	return out, nil
 }
 
-// exposedPorts are the ports a container exposes, "80/tcp", sorted: its
-// image's (EXPOSE) and the extra ones of the service's expose or of
-// --expose (named by key in errors), ranges expanded, as Docker records
-// them.
-func exposedPorts(image map[string]struct{}, extra []string, key string) ([]string, error) {
-	type port struct {
-		number int
-		proto  string
-	}
-	set := map[port]bool{}
+// exposedPorts are the ports a container exposes, sorted: its image's
+// (EXPOSE) and the extra ones of the service's expose or of --expose (named
+// by key in errors), ranges expanded, as Docker records them.
+func exposedPorts(image map[string]struct{}, extra []string, key string) ([]container.Port, error) {
+	set := map[container.Port]bool{}
 	add := func(spec string) error {
 		numbers, proto, _ := strings.Cut(spec, "/")
 		proto = strings.ToLower(proto)
@@ -174,7 +169,7 @@ func exposedPorts(image map[string]struct{}, extra []string, key string) ([]stri
 			return fmt.Errorf("%q: expected a port or a range like 8000-8010, optionally with /tcp, /udp or /sctp", spec)
 		}
 		for n := int(first); n <= int(last); n++ {
-			set[port{n, proto}] = true
+			set[container.Port{Number: uint16(n), Protocol: proto}] = true
 		}
 		return nil
 	}
@@ -188,20 +183,16 @@ func exposedPorts(image map[string]struct{}, extra []string, key string) ([]stri
 			return nil, fmt.Errorf("%s %w", key, err)
 		}
 	}
-	ports := make([]port, 0, len(set))
+	out := make([]container.Port, 0, len(set))
 	for p := range set {
-		ports = append(ports, p)
+		out = append(out, p)
 	}
-	sort.Slice(ports, func(i, j int) bool {
-		if ports[i].number != ports[j].number {
-			return ports[i].number < ports[j].number
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Number != out[j].Number {
+			return out[i].Number < out[j].Number
 		}
-		return ports[i].proto < ports[j].proto
+		return out[i].Protocol < out[j].Protocol
 	})
-	var out []string
-	for _, p := range ports {
-		out = append(out, strconv.Itoa(p.number)+"/"+p.proto)
-	}
 	return out, nil
 }
 

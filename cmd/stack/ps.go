@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -186,9 +185,7 @@ func psJSON(c *container.Container) psRow {
 	// Exposed and not published: no URL, published port 0, as Compose
 	// lists them.
 	for _, x := range c.ExposedPorts() {
-		number, proto, _ := strings.Cut(x, "/")
-		target, _ := strconv.Atoi(number)
-		e.Publishers = append(e.Publishers, psPublisher{TargetPort: target, Protocol: proto})
+		e.Publishers = append(e.Publishers, psPublisher{TargetPort: int(x.Number), Protocol: x.Protocol})
 	}
 	return e
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"strconv"
 )
 
 // NetworkConfig is the plain description of a container's networking. The
@@ -17,7 +18,7 @@ type NetworkConfig struct {
 	Mode        string
 	Attachments []Attachment
 	Ports       []PortBinding
-	Exposed     []string `json:",omitempty"` // ports exposed without a host port, "80/tcp"
+	Exposed     []Port   `json:",omitempty"` // ports exposed, published or not
 	DNS         []string // nameservers the resolver forwards to instead of the host's
 	DNSSearch   []string
 	DNSOptions  []string
@@ -45,6 +46,14 @@ type PortBinding struct {
 	ContainerPort uint16
 	Protocol      string // "tcp" or "udp"
 }
+
+// Port is a container port with its protocol, as Docker writes it: 80/tcp.
+type Port struct {
+	Number   uint16
+	Protocol string // "tcp", "udp" or "sctp"
+}
+
+func (p Port) String() string { return strconv.Itoa(int(p.Number)) + "/" + p.Protocol }
 
 // HostEntry is one line of /etc/hosts.
 type HostEntry struct {

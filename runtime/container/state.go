@@ -87,22 +87,22 @@ func (c *Container) PublishedPorts() []PortBinding {
 }
 
 // ExposedPorts are the ports a running container exposes and does not
-// publish, "80/tcp", as Docker lists them; none when it is not running or
-// has no network of its own.
-func (c *Container) ExposedPorts() []string {
+// publish, as Docker lists them; none when it is not running or has no
+// network of its own.
+func (c *Container) ExposedPorts() []Port {
 	if c.State.Status != StatusRunning || c.Network.Mode == "host" || c.Network.Mode == "none" {
 		return nil
 	}
 	return c.Network.Unpublished()
 }
 
-// Unpublished are the exposed ports, "80/tcp", that n does not publish.
-func (n *NetworkConfig) Unpublished() []string {
-	published := map[string]bool{}
+// Unpublished are the exposed ports that n does not publish.
+func (n *NetworkConfig) Unpublished() []Port {
+	published := map[Port]bool{}
 	for _, p := range n.Ports {
-		published[strconv.Itoa(int(p.ContainerPort))+"/"+p.Protocol] = true
+		published[Port{p.ContainerPort, p.Protocol}] = true
 	}
-	var out []string
+	var out []Port
 	for _, e := range n.Exposed {
 		if !published[e] {
 			out = append(out, e)

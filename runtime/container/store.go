@@ -248,7 +248,7 @@ func (s *Store) loadSummary(id string, listing bool) (*Container, error) {
 			} `json:"process"`
 			Network struct {
 				Ports   []PortBinding // untagged in NetworkConfig
-				Exposed []string
+				Exposed []Port
 			} `json:"network"`
 		}
 		if err := readJSON(filepath.Join(dir, "config.json"), &sum); err != nil {
